@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+//
+// swift-a3c: A3C agents that learn ViZDoom from pixels on a multi-core CPU.
+//
+// Modules, bottom up (one job each):
+//   _ViZDoomShim  C API over the ViZDoom C++ client library (built by scripts/bootstrap into .deps/)
+//   ViZDoom       typed Swift API: DoomGame, scenarios, buttons, frame preprocessing
+//   _CBLAS        system library: Debian's OpenBLAS (cblas.h)
+//   NeuralCore    layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints
+//   Telemetry     TensorBoard event files, animated GIFs, CSV
+//   A3C           the algorithm: workers, rollouts, returns and advantages, the trainer
+//   A3CCommand    the `a3c` command-line tool
+import PackageDescription
+
+/// Where scripts/bootstrap puts the engine, the assets and the compiled client library.
+/// Absolute, so that every binary of the package finds them with no environment variable.
+let vizdoomHome = Context.packageDirectory + "/.deps/vizdoom"
+
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "swift-a3c",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "a3c", targets: ["A3CCommand"]),
+        .library(name: "ViZDoom", targets: ["ViZDoom"]),
+        .library(name: "NeuralCore", targets: ["NeuralCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "_ViZDoomShim",
+            cxxSettings: [
+                .define("A3C_VIZDOOM_HOME", to: "\"\(vizdoomHome)\""),
+                .unsafeFlags(["-I", vizdoomHome + "/include", "-std=c++17"]),
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-L", vizdoomHome + "/lib"]),
+                .linkedLibrary("vizdoom_client"),
+                .linkedLibrary("boost_filesystem"),
+                .linkedLibrary("boost_thread"),
+                .linkedLibrary("boost_system"),
+                .linkedLibrary("boost_chrono"),
+                .linkedLibrary("pthread"),
+            ]
+        ),
+        .target(name: "ViZDoom", dependencies: ["_ViZDoomShim"], swiftSettings: v5),
+        .systemLibrary(name: "_CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "NeuralCore", dependencies: ["_CBLAS"], swiftSettings: v5),
+        .target(name: "Telemetry", swiftSettings: v5),
+        .target(name: "A3C", dependencies: ["ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
+        .executableTarget(
+            name: "A3CCommand",
+            dependencies: [
+                "A3C", "ViZDoom", "NeuralCore", "Telemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: v5
+        ),
+        .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom"], swiftSettings: v5),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"], swiftSettings: v5),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: v5),
+        .testTarget(name: "A3CTests", dependencies: ["A3C"], swiftSettings: v5),
+    ],
+    cxxLanguageStandard: .cxx17
+)

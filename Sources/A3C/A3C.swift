@@ -1,0 +1,1 @@
+// A3C: the algorithm and the trainer.

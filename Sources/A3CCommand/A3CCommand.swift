@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct A3CCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "a3c",
+        abstract: "A3C agents that learn ViZDoom from pixels on a multi-core CPU."
+    )
+}

@@ -1,0 +1,1 @@
+// NeuralCore: layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints.

@@ -1,0 +1,1 @@
+// Telemetry: TensorBoard event files, animated GIFs, CSV.

@@ -1,0 +1,1 @@
+// ViZDoom: typed Swift API over the ViZDoom engine.

@@ -1,0 +1,2 @@
+// _ViZDoomShim: a small C API over vizdoom::DoomGame (filled in by the ViZDoom binding work).
+#pragma once
