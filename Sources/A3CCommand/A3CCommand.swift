@@ -4,6 +4,7 @@ import ArgumentParser
 struct A3CCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "a3c",
-        abstract: "A3C agents that learn ViZDoom from pixels on a multi-core CPU."
+        abstract: "A3C agents that learn ViZDoom from pixels on a multi-core CPU.",
+        subcommands: [ScenariosCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The env-only ceiling: K engines on K threads stepping random one-button actions, fetching and
+/// preprocessing every frame, with no learning. The trainer's throughput is judged against it.
+public enum EnvironmentBenchmark {
+    public struct Result: Codable, Sendable {
+        public let envs: Int
+        public let seconds: Double
+        public let frameSkip: Int
+        public let steps: Int
+        public let episodes: Int
+        public let stepsPerSecond: Double
+        /// Engine tics per second: steps per second times the frame skip.
+        public let framesPerSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case envs, seconds, steps, episodes
+            case frameSkip = "frame_skip"
+            case stepsPerSecond = "steps_per_second"
+            case framesPerSecond = "frames_per_second"
+        }
+    }
+
+    /// Starts `envs` games (not timed), then steps all of them for `seconds` and counts.
+    public static func run(configuration: GameConfiguration, envs: Int, seconds: Double, frameSkip: Int,
+                           installation: ViZDoomInstallation = .default) throws -> Result {
+        precondition(envs >= 1 && seconds > 0 && frameSkip >= 1, "envs, seconds and frame skip must be positive")
+        let counters = _Counters(count: envs)
+        let ready = DispatchSemaphore(value: 0)
+        let go = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        let stop = _Flag()
+        for index in 0..<envs {
+            let thread = Thread {
+                defer { done.signal() }
+                var configuration = configuration
+                configuration.seed = configuration.seed.map { $0 &+ UInt32(index) }
+                let game: DoomGame
+                do { game = try DoomGame(configuration, installation: installation) } catch {
+                    counters.fail(index, error); ready.signal(); return
+                }
+                defer { game.close() }
+                ready.signal()
+                go.wait()
+                let preprocessor = FramePreprocessor(inputWidth: game.screenWidth, inputHeight: game.screenHeight)
+                let input = UnsafeMutableBufferPointer<Float>.allocate(capacity: preprocessor.outputCount)
+                defer { input.deallocate() }
+                var random = UInt64(0x9E37_79B9_7F4A_7C15) &* UInt64(index + 1)
+                var steps = 0, episodes = 0
+                do {
+                    while !stop.isSet {
+                        if try game.isEpisodeFinished { try game.newEpisode(); episodes += 1 }
+                        try game.withScreen { frame in if let frame { preprocessor.process(frame, into: input) } }
+                        random = random &* 6364136223846793005 &+ 1442695040888963407
+                        try game.makeAction(buttonIndex: Int((random >> 33) % UInt64(game.buttons.count)), tics: frameSkip)
+                        steps += 1
+                    }
+                } catch { counters.fail(index, error) }
+                counters.set(index, steps: steps, episodes: episodes)
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        for _ in 0..<envs { ready.wait() }
+        if let error = counters.firstError {
+            stop.set()
+            for _ in 0..<envs { go.signal() }
+            for _ in 0..<envs { done.wait() }
+            throw error
+        }
+        let start = DispatchTime.now()
+        for _ in 0..<envs { go.signal() }
+        Thread.sleep(forTimeInterval: seconds)
+        stop.set()
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        for _ in 0..<envs { done.wait() }
+        if let error = counters.firstError { throw error }
+        let steps = counters.totalSteps
+        return Result(envs: envs, seconds: elapsed, frameSkip: frameSkip, steps: steps, episodes: counters.totalEpisodes,
+                      stepsPerSecond: Double(steps) / elapsed, framesPerSecond: Double(steps * frameSkip) / elapsed)
+    }
+}
+
+/// Per-thread results, written once by each thread under a lock.
+private final class _Counters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var steps: [Int]
+    private var episodes: [Int]
+    private var errors: [Error] = []
+
+    init(count: Int) {
+        steps = Array(repeating: 0, count: count)
+        episodes = Array(repeating: 0, count: count)
+    }
+
+    func set(_ index: Int, steps: Int, episodes: Int) {
+        lock.withLock { self.steps[index] = steps; self.episodes[index] = episodes }
+    }
+
+    func fail(_ index: Int, _ error: Error) { lock.withLock { errors.append(error) } }
+    var firstError: Error? { lock.withLock { errors.first } }
+    var totalSteps: Int { lock.withLock { steps.reduce(0, +) } }
+    var totalEpisodes: Int { lock.withLock { episodes.reduce(0, +) } }
+}
+
+/// A stop flag read by worker threads on every step.
+final class _Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}

@@ -1,0 +1,124 @@
+/// Turns a GRAY8 frame into the network's input, as the seed did:
+/// crop rows 10..<110 and columns 30..<130 of the 120x160 frame, area-resize the 100x100 crop to
+/// 84x84, and scale to [0, 1].
+///
+/// Area resizing (like OpenCV's INTER_AREA) gives each output pixel the mean of the input area it
+/// covers: output pixel `i` on an axis of scale `s = inputLength / outputLength` covers
+/// `[i*s, (i+1)*s)`, and each input pixel contributes in proportion to its overlap. The resize is
+/// separable, so it runs as a horizontal pass (crop rows -> `cropHeight x outputWidth`) then a
+/// vertical pass, with the taps computed once in `init`. `process` allocates nothing.
+///
+/// Shapes: frame (inputHeight, inputWidth) UInt8, row-major; output (outputHeight, outputWidth) Float.
+public final class FramePreprocessor {
+    public let inputWidth: Int
+    public let inputHeight: Int
+    public let cropRows: Range<Int>
+    public let cropColumns: Range<Int>
+    public let outputWidth: Int
+    public let outputHeight: Int
+    public var outputCount: Int { outputWidth * outputHeight }
+
+    private let horizontal: _AreaTaps
+    private let vertical: _AreaTaps
+    /// (cropRows.count, outputWidth): the crop after the horizontal pass.
+    private let rowsResized: UnsafeMutablePointer<Float>
+
+    /// The seed's preprocessing by default. Precondition: the crop lies inside the frame and the
+    /// output is no larger than the crop (area resizing only shrinks).
+    public init(inputWidth: Int = 160, inputHeight: Int = 120,
+                cropRows: Range<Int> = 10..<110, cropColumns: Range<Int> = 30..<130,
+                outputWidth: Int = 84, outputHeight: Int = 84) {
+        precondition(cropRows.lowerBound >= 0 && cropRows.upperBound <= inputHeight && !cropRows.isEmpty,
+                     "crop rows \(cropRows) must lie inside 0..<\(inputHeight)")
+        precondition(cropColumns.lowerBound >= 0 && cropColumns.upperBound <= inputWidth && !cropColumns.isEmpty,
+                     "crop columns \(cropColumns) must lie inside 0..<\(inputWidth)")
+        precondition(outputWidth >= 1 && outputWidth <= cropColumns.count && outputHeight >= 1 && outputHeight <= cropRows.count,
+                     "area resize only shrinks: output \(outputHeight)x\(outputWidth) vs crop \(cropRows.count)x\(cropColumns.count)")
+        self.inputWidth = inputWidth
+        self.inputHeight = inputHeight
+        self.cropRows = cropRows
+        self.cropColumns = cropColumns
+        self.outputWidth = outputWidth
+        self.outputHeight = outputHeight
+        horizontal = _AreaTaps(inputLength: cropColumns.count, outputLength: outputWidth)
+        vertical = _AreaTaps(inputLength: cropRows.count, outputLength: outputHeight)
+        rowsResized = .allocate(capacity: cropRows.count * outputWidth)
+    }
+
+    deinit { rowsResized.deallocate() }
+
+    /// Preprocesses one frame. Precondition: `frame.count == inputHeight * inputWidth` (GRAY8) and
+    /// `output.count == outputHeight * outputWidth`.
+    public func process(_ frame: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(frame.count == inputWidth * inputHeight,
+                     "frame has \(frame.count) bytes, expected \(inputHeight)x\(inputWidth) GRAY8")
+        precondition(output.count == outputCount, "output has \(output.count) floats, expected \(outputCount)")
+        let pixels = frame.baseAddress!
+        let out = output.baseAddress!
+        let tapsPerOutput = _AreaTaps.maxTaps
+        // Horizontal pass: rowsResized[r, j] = sum_k w[j,k] * frame[cropRows.lower + r, cropColumns.lower + start[j] + k]
+        for r in 0..<cropRows.count {
+            let source = pixels + (cropRows.lowerBound + r) * inputWidth + cropColumns.lowerBound
+            let target = rowsResized + r * outputWidth
+            for j in 0..<outputWidth {
+                let start = horizontal.starts[j]
+                var sum: Float = 0
+                for k in 0..<horizontal.tapCount {
+                    sum += horizontal.weights[j * tapsPerOutput + k] * Float(source[min(start + k, cropColumns.count - 1)])
+                }
+                target[j] = sum
+            }
+        }
+        // Vertical pass, with the 1/255 scaling folded into the weights' use:
+        // out[i, j] = (1/255) * sum_k w[i,k] * rowsResized[start[i] + k, j]
+        let scale: Float = 1.0 / 255.0
+        for i in 0..<outputHeight {
+            let start = vertical.starts[i]
+            let target = out + i * outputWidth
+            for j in 0..<outputWidth { target[j] = 0 }
+            for k in 0..<vertical.tapCount {
+                let weight = vertical.weights[i * tapsPerOutput + k] * scale
+                if weight == 0 { continue }
+                let row = rowsResized + min(start + k, cropRows.count - 1) * outputWidth
+                for j in 0..<outputWidth { target[j] += weight * row[j] }
+            }
+        }
+    }
+}
+
+/// The taps of a 1-D area resize: for each output index, the first input index it overlaps and
+/// up to `maxTaps` weights (overlap / scale, summing to 1). Zero weights pad short tap lists.
+struct _AreaTaps {
+    /// The stride of `weights`: enough taps for shrink factors up to 7.
+    static let maxTaps = 8
+    /// The most taps any output index of this resize uses (3 for 100 -> 84).
+    let tapCount: Int
+    let starts: [Int]
+    let weights: [Float]
+
+    init(inputLength: Int, outputLength: Int) {
+        let scale = Double(inputLength) / Double(outputLength)
+        precondition(Int(scale.rounded(.up)) + 1 <= _AreaTaps.maxTaps, "shrink factor \(scale) needs more than \(_AreaTaps.maxTaps) taps")
+        var starts = [Int](repeating: 0, count: outputLength)
+        var weights = [Float](repeating: 0, count: outputLength * _AreaTaps.maxTaps)
+        var used = 0
+        for i in 0..<outputLength {
+            let begin = Double(i) * scale
+            let end = Double(i + 1) * scale
+            let first = Int(begin.rounded(.down))
+            starts[i] = first
+            var k = 0
+            var position = first
+            while Double(position) < end - 1e-9 && position < inputLength {
+                let overlap = min(end, Double(position + 1)) - max(begin, Double(position))
+                weights[i * _AreaTaps.maxTaps + k] = Float(overlap / scale)
+                k += 1
+                position += 1
+            }
+            used = max(used, k)
+        }
+        self.starts = starts
+        self.weights = weights
+        tapCount = used
+    }
+}

@@ -1,1 +1,0 @@
-// ViZDoom: typed Swift API over the ViZDoom engine.
