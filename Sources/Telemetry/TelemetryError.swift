@@ -28,6 +28,8 @@ public enum TelemetryError: Error, Equatable, Sendable, CustomStringConvertible 
     case malformedEvent(path: String, offset: Int, reason: String)
     /// A CSV file exists with a different header than the one asked for.
     case csvHeaderMismatch(path: String, expected: [String], found: [String])
+    /// `GIFWriter.finish()` with no frame: a GIF needs at least one image.
+    case emptyAnimation(path: String)
     /// A write after `close()`.
     case writerClosed(path: String)
     /// A CSV file that is not RFC 4180 (an unterminated quoted field, a stray quote).
@@ -59,6 +61,9 @@ public enum TelemetryError: Error, Equatable, Sendable, CustomStringConvertible 
             return "CSV file '\(path)' has header \(found) but this run writes \(expected). "
                 + "Resume only into a run directory written with the same columns, or write "
                 + "to a new run directory."
+        case let .emptyAnimation(path):
+            return "no frame was appended to GIF '\(path)', so it was not written: append at "
+                + "least one frame, or call cancel() for an episode with nothing to show."
         case let .writerClosed(path):
             return "write to '\(path)' after its writer was closed: log before calling close(), "
                 + "or open a new writer."
