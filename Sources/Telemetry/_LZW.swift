@@ -132,8 +132,22 @@ struct _GIFDecodingError: Error, CustomStringConvertible {
 /// The inverse of `_LZWEncoder`, written from the specification (not from the encoder) so that
 /// round-trip tests check the encoder against an independent reading of the format.
 enum _LZWDecoder {
+    /// What a decode saw, for tests that must prove a path was exercised.
+    struct Statistics {
+        /// Clear codes in the stream, the leading one included.
+        var clearCodes = 0
+        /// Widest code read, in bits.
+        var widestCode = 0
+    }
+
     /// Decodes a packed code stream into exactly `pixelCount` indices.
     static func decode(_ data: [UInt8], minimumCodeSize: Int, pixelCount: Int) throws -> [UInt8] {
+        var statistics = Statistics()
+        return try decode(data, minimumCodeSize: minimumCodeSize, pixelCount: pixelCount, statistics: &statistics)
+    }
+
+    static func decode(_ data: [UInt8], minimumCodeSize: Int, pixelCount: Int,
+                       statistics: inout Statistics) throws -> [UInt8] {
         guard (2 ... 8).contains(minimumCodeSize) else {
             throw _GIFDecodingError(description: "LZW minimum code size \(minimumCodeSize) outside 2...8")
         }
@@ -162,6 +176,7 @@ enum _LZWDecoder {
                 if data[position >> 3] & (1 << (position & 7)) != 0 { code |= 1 << bit }
             }
             bitPosition += codeWidth
+            statistics.widestCode = max(statistics.widestCode, codeWidth)
             return code
         }
 
@@ -188,6 +203,7 @@ enum _LZWDecoder {
                 throw _GIFDecodingError(description: "LZW data ends without an end code after \(output.count) pixels")
             }
             if code == clearCode {
+                statistics.clearCodes += 1
                 codeWidth = minimumCodeSize + 1
                 nextCode = endCode + 1
                 previous = -1
