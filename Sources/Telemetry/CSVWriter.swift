@@ -121,7 +121,7 @@ public enum CSVReader {
     public static func read(_ url: URL) throws -> [[String]] {
         let path = url.absoluteURL.path
         var parser = _CSVParser(path: path)
-        return try parser.records(EventFileReader.readWholeFile(path))
+        return try parser.records(_POSIXFile.readWholeFile(path))
     }
 
     /// All records of CSV text.

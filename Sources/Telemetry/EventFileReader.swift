@@ -18,7 +18,7 @@ public enum EventFileReader {
     /// All events of the file at `url`, in file order (the first is the file-version event).
     public static func events(at url: URL) throws -> [TensorBoardEvent] {
         let path = url.absoluteURL.path
-        let bytes = try readWholeFile(path)
+        let bytes = try _POSIXFile.readWholeFile(path)
         return try TFRecord.records(in: bytes, path: path).map { record in
             do {
                 return try TensorBoardEvent(serialized: record.data)
@@ -52,11 +52,5 @@ public enum EventFileReader {
         }
         return names.filter { $0.contains("tfevents") && !$0.hasPrefix(".") }.sorted()
             .map { directory.appendingPathComponent($0) }
-    }
-
-    static func readWholeFile(_ path: String) throws -> [UInt8] {
-        let file = try _POSIXFile(path: path, flags: O_RDONLY)
-        defer { try? file.close() }
-        return try file.read(count: try file.size(), at: 0)
     }
 }

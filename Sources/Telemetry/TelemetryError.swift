@@ -17,8 +17,8 @@ import Darwin
 /// A failure to write or read one of the telemetry files. Every case names the file, and
 /// `description` says what went wrong and what to do about it.
 public enum TelemetryError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A system call failed: `operation` is what was being done ("create", "write", "fsync",
-    /// "rename", ...), `errno` the OS error number.
+    /// A system call failed: `operation` is what was being done ("open", "write", "fsync",
+    /// "create directory", ...), `errno` the OS error number.
     case io(operation: String, path: String, errno: Int32)
     /// A TFRecord ends before the length (or the payload, or a CRC) it announces.
     case truncatedRecord(path: String, offset: Int, needed: Int, available: Int)

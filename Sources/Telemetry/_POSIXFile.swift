@@ -99,6 +99,14 @@ final class _POSIXFile {
         }
     }
 
+    /// The whole content of the file at `path` (readers of event files and CSVs load it whole:
+    /// they serve tests and reports, not the training loop).
+    static func readWholeFile(_ path: String) throws -> [UInt8] {
+        let file = try _POSIXFile(path: path, flags: O_RDONLY)
+        defer { try? file.close() }
+        return try file.read(count: try file.size(), at: 0)
+    }
+
     /// `fsync` of a directory, so that a `rename` or a newly created entry survives a crash.
     /// Some file systems refuse to fsync directories (EINVAL); that is not an error worth failing
     /// a training run for, so only other errors are thrown.
