@@ -1,1 +1,0 @@
-// Telemetry: TensorBoard event files, animated GIFs, CSV.

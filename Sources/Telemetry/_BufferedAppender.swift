@@ -1,0 +1,104 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// When a writer hands its buffered bytes to the OS, and whether it also forces them to disk.
+public struct FlushPolicy: Sendable, Equatable {
+    /// Hand the buffer to the OS (one `write(2)`) once it holds this many bytes.
+    public var maxBufferedBytes: Int
+    /// ... or once this many seconds have passed since the last flush, checked on each append
+    /// (there is no background timer). 0 writes every append through at once.
+    public var maxDelaySeconds: Double
+    /// Also `fsync(2)` on every flush, so that a power loss cannot lose what was flushed.
+    /// Off by default: a crash of the process loses nothing that reached the OS, and an fsync
+    /// can stall a training step for tens of milliseconds on a busy disk.
+    public var syncToDisk: Bool
+
+    public init(maxBufferedBytes: Int = 64 * 1024, maxDelaySeconds: Double = 0, syncToDisk: Bool = false) {
+        precondition(maxBufferedBytes >= 0 && maxDelaySeconds >= 0, "flush limits must be non-negative")
+        self.maxBufferedBytes = maxBufferedBytes
+        self.maxDelaySeconds = maxDelaySeconds
+        self.syncToDisk = syncToDisk
+    }
+
+    /// Every append reaches the OS immediately, so `tensorboard` and `tail -f` see it at once.
+    /// The default: A3C logs a few events per second at most, so buffering saves nothing.
+    public static let writeThrough = FlushPolicy()
+
+    /// Buffer up to 64 KiB or 10 s: for high-rate logging.
+    public static let buffered = FlushPolicy(maxBufferedBytes: 64 * 1024, maxDelaySeconds: 10)
+}
+
+/// An append-only file with an in-memory buffer, flushed by a `FlushPolicy`. Not thread-safe
+/// itself: each writer keeps one inside its `_LockedValueBox`.
+///
+/// A failed write leaves the file possibly ending in a partial record or row; the appender then
+/// refuses further writes (rethrowing the first error) so nothing is appended after a torn
+/// record, which would make the rest of the file unreadable.
+struct _BufferedAppender {
+    let path: String
+    let policy: FlushPolicy
+    private var file: _POSIXFile?
+    private var buffer: [UInt8] = []
+    private var lastFlush: UInt64
+    private var failure: TelemetryError?
+
+    init(file: _POSIXFile, policy: FlushPolicy) {
+        self.path = file.path
+        self.file = file
+        self.policy = policy
+        self.lastFlush = _BufferedAppender.monotonicNanoseconds()
+    }
+
+    var isClosed: Bool { file == nil }
+
+    mutating func append(_ bytes: [UInt8]) throws {
+        try checkUsable()
+        buffer.append(contentsOf: bytes)
+        let elapsed = Double(_BufferedAppender.monotonicNanoseconds() - lastFlush) / 1e9
+        if buffer.count >= policy.maxBufferedBytes || elapsed >= policy.maxDelaySeconds {
+            try flush(sync: policy.syncToDisk)
+        }
+    }
+
+    mutating func flush(sync: Bool) throws {
+        try checkUsable()
+        guard let file else { return }
+        do {
+            if !buffer.isEmpty {
+                try file.write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+            if sync { try file.sync() }
+        } catch let error as TelemetryError {
+            failure = error
+            throw error
+        }
+        lastFlush = _BufferedAppender.monotonicNanoseconds()
+    }
+
+    /// Flushes, fsyncs if the policy says so, and closes. Closing twice is allowed.
+    mutating func close() throws {
+        guard let file else { return }
+        defer { self.file = nil }
+        if failure == nil {
+            try flush(sync: policy.syncToDisk)
+        }
+        try file.close()
+    }
+
+    private func checkUsable() throws {
+        if let failure { throw failure }
+        if file == nil { throw TelemetryError.writerClosed(path: path) }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        DispatchTime.now().uptimeNanoseconds
+    }
+}
