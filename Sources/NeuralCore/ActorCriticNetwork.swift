@@ -201,9 +201,10 @@ public final class ActorCriticNetwork {
     /// - conv1, conv2, fc weights: Glorot uniform with TF's fans (conv: fanIn = inC*kh*kw, fanOut = outC*kh*kw).
     /// - LSTM weight_ih and weight_hh: Glorot uniform with the fans of TF's BasicLSTMCell, which the seed
     ///   uses and which holds both in ONE kernel [I + H, 4H]: fanIn = 512, fanOut = 1024.
-    /// - all biases zero. The LSTM forget-gate bias is 0 as in PyTorch's bias init scheme of zero
-    ///   here (the seed's BasicLSTMCell adds forget_bias = 1 at run time instead; we keep 0 for a
-    ///   plain PyTorch-equivalent model).
+    /// - all biases zero, the forget-gate bias included. (The seed's BasicLSTMCell adds a constant
+    ///   forget_bias = 1 inside the cell at run time; PyTorch's LSTMCell has no such constant, so a
+    ///   PyTorch-equivalent model starts at 0. Training can learn the offset; set lstm.bias_ih's f rows
+    ///   to 1 after init to mimic the seed exactly.)
     /// - policy and value heads: the seed's normalized-columns init with std 0.01 and 1.0: each output
     ///   unit's weight vector has L2 norm std, so initial logits are near 0 (a near-uniform policy).
     public func initializeParameters(seed: UInt64) {

@@ -175,7 +175,7 @@ public final class RMSProp: FlatOptimizer {
 /// Lane-wise square root as one instruction (SSE sqrtps) where available.
 @inline(__always) func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float> {
     #if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
-    return unsafeBitCast(_mm_sqrt_ps(unsafeBitCast(x, to: __m128.self)), to: SIMD4<Float>.self)
+    return _mm_sqrt_ps(x) // __m128 is SIMD4<Float> in Swift
     #else
     return SIMD4(x[0].squareRoot(), x[1].squareRoot(), x[2].squareRoot(), x[3].squareRoot())
     #endif

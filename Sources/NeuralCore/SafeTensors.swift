@@ -260,7 +260,9 @@ private let _posixWrite = Darwin.write
 
 // MARK: - CRC-32
 
+extension SafeTensors {
 /// CRC-32 (IEEE 802.3 polynomial 0xEDB88320, reflected; the same value as zlib's `crc32`).
+/// Nested in SafeTensors so it cannot clash with another module's CRC (TensorBoard's CRC-32C).
 public enum CRC32 {
     private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
         var c = UInt32(n)
@@ -279,6 +281,7 @@ public enum CRC32 {
 
     /// CRC-32 of `bytes`.
     public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
+}
 }
 
 // MARK: - JSON (just enough for safetensors headers, strict)
