@@ -1,0 +1,162 @@
+// Conv2D: VALID padding, square-or-not kernel, equal stride in both directions; im2col + one sgemm
+// (Darknet `forward_convolutional_layer`), weights in PyTorch's layout.
+//
+// Legend:
+//   N = batch (frames), C = input channels, H, W = input height, width
+//   O = output channels, KH, KW = kernel size, S = stride
+//   OH = (H - KH) / S + 1, OW = (W - KW) / S + 1, P = OH * OW (output pixels per frame)
+//   K = C * KH * KW (one patch, the length of one column of the im2col matrix)
+//   weight is (O, C, KH, KW) = [O, K] row-major (PyTorch Conv2d.weight), bias is (O)
+//
+// Activation layout: "channel-major batch" (C, N, H, W). Within a channel the N frames are
+// contiguous, and consecutive channels are `channelStride` floats apart (channelStride >= N*H*W, so
+// a layer can work on frames n..<n+N of a larger buffer of capacity frames). With this layout the
+// whole batch is ONE sgemm: out[O, N*P] = weight[O, K] * columns[K, N*P]. For N = 1 (or C = 1) it is
+// exactly PyTorch's NCHW.
+
+/// Geometry of a VALID 2-D convolution.
+public struct Conv2DShape: Hashable, Sendable {
+    public let inChannels: Int, inHeight: Int, inWidth: Int
+    public let outChannels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int
+
+    public init(inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
+                kernelHeight: Int, kernelWidth: Int, stride: Int) {
+        precondition(inChannels > 0 && outChannels > 0 && stride > 0, "Conv2DShape: channels and stride must be positive")
+        precondition(kernelHeight > 0 && kernelWidth > 0 && kernelHeight <= inHeight && kernelWidth <= inWidth,
+                     "Conv2DShape: kernel \(kernelHeight)x\(kernelWidth) does not fit input \(inHeight)x\(inWidth)")
+        self.inChannels = inChannels; self.inHeight = inHeight; self.inWidth = inWidth
+        self.outChannels = outChannels; self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.stride = stride
+    }
+
+    /// OH = (H - KH) / S + 1 (VALID padding: no output pixel reads outside the input).
+    public var outHeight: Int { (inHeight - kernelHeight) / stride + 1 }
+    /// OW = (W - KW) / S + 1.
+    public var outWidth: Int { (inWidth - kernelWidth) / stride + 1 }
+    /// P = OH * OW.
+    public var outPixels: Int { outHeight * outWidth }
+    /// H * W.
+    public var inPixels: Int { inHeight * inWidth }
+    /// K = C * KH * KW.
+    public var patchSize: Int { inChannels * kernelHeight * kernelWidth }
+    /// Floats in the weight, O * K.
+    public var weightCount: Int { outChannels * patchSize }
+    /// Multiply-adds * 2 of the forward pass for one frame (the sgemm).
+    public var forwardFlopsPerFrame: Double { 2 * Double(outChannels * patchSize * outPixels) }
+}
+
+/// im2col: columns[k, n*P + p] = input[c, n, oy*S + ky, ox*S + kx], k = (c*KH + ky)*KW + kx, p = oy*OW + ox.
+///
+/// - input: (C, N, H, W), channels `inputChannelStride` apart.
+/// - columns: [K, N*P] row-major, rows `columnsStride` apart (>= N*P).
+func _im2col(columns: UnsafeMutablePointer<Float>, columnsStride: Int,
+             input: UnsafePointer<Float>, inputChannelStride: Int, batch: Int, shape: Conv2DShape) {
+    let (h, w, kh, kw, s) = (shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, shape.stride)
+    let (oh, ow, p) = (shape.outHeight, shape.outWidth, shape.outPixels)
+    for c in 0..<shape.inChannels {
+        for ky in 0..<kh {
+            for kx in 0..<kw {
+                let row = columns + ((c * kh + ky) * kw + kx) * columnsStride
+                for n in 0..<batch {
+                    let image = input + c * inputChannelStride + n * h * w + ky * w + kx
+                    let destination = row + n * p
+                    for oy in 0..<oh {
+                        let source = image + oy * s * w
+                        let target = destination + oy * ow
+                        if s == 1 {
+                            target.update(from: source, count: ow)
+                        } else {
+                            for ox in 0..<ow { target[ox] = source[ox * s] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// col2im, the adjoint of im2col: dInput[c, n, oy*S + ky, ox*S + kx] += dColumns[k, n*P + p].
+func _col2imAccumulate(dInput: UnsafeMutablePointer<Float>, inputChannelStride: Int,
+                       dColumns: UnsafePointer<Float>, columnsStride: Int, batch: Int, shape: Conv2DShape) {
+    let (h, w, kh, kw, s) = (shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, shape.stride)
+    let (oh, ow, p) = (shape.outHeight, shape.outWidth, shape.outPixels)
+    for c in 0..<shape.inChannels {
+        for ky in 0..<kh {
+            for kx in 0..<kw {
+                let row = dColumns + ((c * kh + ky) * kw + kx) * columnsStride
+                for n in 0..<batch {
+                    let image = dInput + c * inputChannelStride + n * h * w + ky * w + kx
+                    let source = row + n * p
+                    for oy in 0..<oh {
+                        let target = image + oy * s * w
+                        let from = source + oy * ow
+                        for ox in 0..<ow { target[ox * s] += from[ox] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Forward: out[o, n, oy, ox] = bias[o] + sum_{c,ky,kx} weight[o, c, ky, kx] * input[c, n, oy*S+ky, ox*S+kx].
+///
+/// As im2col + one sgemm over the batch: out[O, N*P] = weight[O, K] * columns[K, N*P] + bias.
+/// - out: (O, N, OH, OW), channels `outputChannelStride` apart (>= N*P).
+/// - input: (C, N, H, W), channels `inputChannelStride` apart (>= N*H*W; any value when C = 1).
+/// - weight: (O, C, KH, KW); bias: (O) or nil.
+/// - columns: scratch [K, N*P] with rows `columnsStride` apart, kept for the backward pass.
+public func conv2dForward(out: UnsafeMutablePointer<Float>, outputChannelStride: Int,
+                          input: UnsafePointer<Float>, inputChannelStride: Int,
+                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          columns: UnsafeMutablePointer<Float>, columnsStride: Int,
+                          batch: Int, shape: Conv2DShape) {
+    let np = batch * shape.outPixels
+    precondition(outputChannelStride >= np && columnsStride >= np, "conv2dForward: strides too small for batch \(batch)")
+    _im2col(columns: columns, columnsStride: columnsStride, input: input, inputChannelStride: inputChannelStride,
+            batch: batch, shape: shape)
+    _sgemm(transposeA: false, transposeB: false, m: shape.outChannels, n: np, k: shape.patchSize,
+           a: weight, lda: shape.patchSize, b: columns, ldb: columnsStride, beta: 0, c: out, ldc: outputChannelStride)
+    if let bias {
+        for o in 0..<shape.outChannels {
+            let row = out + o * outputChannelStride
+            let b = bias[o]
+            for i in 0..<np { row[i] += b }
+        }
+    }
+}
+
+/// Backward of `conv2dForward`; ACCUMULATES into dWeight, dBias and dInput.
+///
+/// Forward was out[O, N*P] = weight[O, K] * columns[K, N*P] + bias, columns = im2col(input), so
+///   dBias[o]        += sum_{n,p} dOut[o, n*P + p]
+///   dWeight[O, K]   += dOut[O, N*P] * columns[K, N*P]^T
+///   dColumns[K, N*P] = weight[O, K]^T * dOut[O, N*P],  dInput += col2im(dColumns)
+/// Pass dInput = nil when the input needs no gradient (the first layer), saving an sgemm and col2im.
+/// - dOut: (O, N, OH, OW), channels `outputChannelStride` apart.
+/// - columns: the forward's im2col matrix. dColumns: scratch of the same size (needed when dInput != nil).
+public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, inputChannelStride: Int,
+                           dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
+                           dOut: UnsafePointer<Float>, outputChannelStride: Int,
+                           columns: UnsafePointer<Float>, dColumns: UnsafeMutablePointer<Float>?, columnsStride: Int,
+                           weight: UnsafePointer<Float>, batch: Int, shape: Conv2DShape) {
+    let np = batch * shape.outPixels
+    if let dBias {
+        for o in 0..<shape.outChannels {
+            let row = dOut + o * outputChannelStride
+            var sum: Float = 0
+            for i in 0..<np { sum += row[i] }
+            dBias[o] += sum
+        }
+    }
+    _sgemm(transposeA: false, transposeB: true, m: shape.outChannels, n: shape.patchSize, k: np,
+           a: dOut, lda: outputChannelStride, b: columns, ldb: columnsStride,
+           beta: 1, c: dWeight, ldc: shape.patchSize)
+    if let dInput {
+        guard let dColumns else { preconditionFailure("conv2dBackward: dColumns scratch is required for dInput") }
+        _sgemm(transposeA: true, transposeB: false, m: shape.patchSize, n: np, k: shape.outChannels,
+               a: weight, lda: shape.patchSize, b: dOut, ldb: outputChannelStride,
+               beta: 0, c: dColumns, ldc: columnsStride)
+        _col2imAccumulate(dInput: dInput, inputChannelStride: inputChannelStride, dColumns: dColumns,
+                          columnsStride: columnsStride, batch: batch, shape: shape)
+    }
+}

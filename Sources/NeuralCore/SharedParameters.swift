@@ -1,0 +1,85 @@
+// The global parameters of A3C (Mnih et al. 2016, Algorithm S3: "global shared parameter vectors
+// theta and theta_v"), shared by all worker threads: one flat parameter buffer plus the optimizer
+// state, behind one lock (swift-nio `NIOLockedValueBox` style: a closure API, explicit Sendable).
+//
+// A worker's cycle: copyParameters(into: network) -> act T steps (recording) -> zeroGradients ->
+// backwardRecorded -> apply(gradients: network.gradients, maxGradientNorm: 40).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Global parameters and optimizer state, safe to use from many threads.
+public final class SharedParameters: @unchecked Sendable {
+    /// What the lock guards.
+    public struct State {
+        /// The global parameters, (layout.totalCount).
+        public let parameters: FloatBuffer
+        /// The optimizer and its state buffers.
+        public let optimizer: FlatOptimizer
+        /// Number of `apply` calls so far (global updates).
+        public var updateCount: Int
+    }
+
+    /// Names and shapes of the tensors in the flat buffers.
+    public let layout: ParameterLayout
+    private let lock = NSLock()
+    private var state: State // guarded by lock
+
+    /// Takes a copy of `initialParameters` (e.g. a freshly initialised network's `parameters`).
+    public init(layout: ParameterLayout, initialParameters: FloatBuffer, optimizer: FlatOptimizer) {
+        precondition(initialParameters.count == layout.totalCount && optimizer.parameterCount == layout.totalCount,
+                     "SharedParameters: buffer sizes do not match the layout (\(layout.totalCount) floats)")
+        _ensureSingleThreadedBLAS()
+        self.layout = layout
+        let parameters = FloatBuffer(count: layout.totalCount)
+        parameters.copy(from: initialParameters)
+        state = State(parameters: parameters, optimizer: optimizer, updateCount: 0)
+    }
+
+    /// Runs `body` with exclusive access to the state. Keep it short: every worker waits on this lock.
+    public func withLockedValue<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&state)
+    }
+
+    /// One optimizer step with a worker's gradients; returns their global norm before clipping.
+    ///
+    /// Clipping happens INSIDE: the norm of the (worker-local) gradients is computed before taking the
+    /// lock, and the optimizer applies g * min(1, maxGradientNorm / norm) on the fly, so the lock is held
+    /// for one pass over the buffers and the caller's gradients are left unchanged.
+    /// - maxGradientNorm: the seed clips at 40; nil for no clipping.
+    @discardableResult
+    public func apply(gradients: FloatBuffer, maxGradientNorm: Float?) -> Float {
+        precondition(gradients.count == layout.totalCount, "apply: gradient buffer has \(gradients.count) floats, layout \(layout.totalCount)")
+        let norm = globalNorm(gradients)
+        let scale = maxGradientNorm.map { clipScale(norm: norm, maxNorm: $0) } ?? 1
+        withLockedValue { state in
+            state.optimizer.step(parameters: state.parameters.pointer, gradients: gradients.pointer, gradientScale: scale)
+            state.updateCount += 1
+        }
+        return norm
+    }
+
+    /// Copies the global parameters into `destination` (one memcpy under the lock).
+    public func copyParameters(into destination: FloatBuffer) {
+        precondition(destination.count == layout.totalCount, "copyParameters: destination has \(destination.count) floats, layout \(layout.totalCount)")
+        withLockedValue { state in destination.copy(from: state.parameters) }
+    }
+
+    /// Copies the global parameters into a worker's network and forgets its recorded steps.
+    public func copyParameters(into network: ActorCriticNetwork) {
+        precondition(network.layout == layout, "copyParameters: the network's layout differs from the shared one")
+        copyParameters(into: network.parameters)
+        network.invalidateRecordedSteps()
+    }
+
+    /// Global L2 norm of the parameters (the seed's "Var Norm").
+    public func parameterNorm() -> Float { withLockedValue { globalNorm($0.parameters) } }
+
+    /// Number of global updates applied so far.
+    public var updateCount: Int { withLockedValue { $0.updateCount } }
+}
