@@ -75,13 +75,19 @@ int main(int argc, char **argv) {
     char scratch[] = "/tmp/a3c-engine-XXXXXX";
     if (mkdtemp(scratch) == NULL) { perror("a3c-engine-launcher: mkdtemp"); return 127; }
 
-    sigset_t watched, previous;
+    // Whatever the spawning thread blocked or ignored is inherited across exec; start clean.
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t watched, unblocked;
+    sigemptyset(&unblocked);
     sigemptyset(&watched);
     sigaddset(&watched, SIGTERM);
     sigaddset(&watched, SIGINT);
     sigaddset(&watched, SIGHUP);
     sigaddset(&watched, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &watched, &previous);
+    sigprocmask(SIG_BLOCK, &watched, NULL);
 
     pid_t launcher = getpid();
     pid_t child = fork();
@@ -89,7 +95,7 @@ int main(int argc, char **argv) {
     if (child == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != launcher) _exit(1);
-        sigprocmask(SIG_SETMASK, &previous, NULL);
+        sigprocmask(SIG_SETMASK, &unblocked, NULL);
         if (chdir(scratch) != 0) _exit(127);
         argv[0] = engine;
         execv(engine, argv);

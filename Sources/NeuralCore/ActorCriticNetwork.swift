@@ -201,10 +201,10 @@ public final class ActorCriticNetwork {
     /// - conv1, conv2, fc weights: Glorot uniform with TF's fans (conv: fanIn = inC*kh*kw, fanOut = outC*kh*kw).
     /// - LSTM weight_ih and weight_hh: Glorot uniform with the fans of TF's BasicLSTMCell, which the seed
     ///   uses and which holds both in ONE kernel [I + H, 4H]: fanIn = 512, fanOut = 1024.
-    /// - all biases zero, the forget-gate bias included. (The seed's BasicLSTMCell adds a constant
-    ///   forget_bias = 1 inside the cell at run time; PyTorch's LSTMCell has no such constant, so a
-    ///   PyTorch-equivalent model starts at 0. Training can learn the offset; set lstm.bias_ih's f rows
-    ///   to 1 after init to mimic the seed exactly.)
+    /// - all biases zero except the LSTM forget gate's: the seed's BasicLSTMCell adds a constant
+    ///   forget_bias = 1 inside the cell; PyTorch's LSTMCell has no such constant, so the equivalent
+    ///   here is lstm.bias_ih's f rows (H..<2H) starting at 1. The dynamics are then identical to the
+    ///   seed's (a trainable bias b starting at 0 plus a constant 1 is a trainable bias starting at 1).
     /// - policy and value heads: the seed's normalized-columns init with std 0.01 and 1.0: each output
     ///   unit's weight vector has L2 norm std, so initial logits are near 0 (a near-uniform policy).
     public func initializeParameters(seed: UInt64) {
@@ -220,6 +220,7 @@ public final class ActorCriticNetwork {
         Initializers.glorotUniform(p + oFcW, count: h * Self.flattenedSize, fanIn: Self.flattenedSize, fanOut: h, rng: &rng)
         Initializers.glorotUniform(p + oWih, count: 4 * h * h, fanIn: 2 * h, fanOut: 4 * h, rng: &rng)
         Initializers.glorotUniform(p + oWhh, count: 4 * h * h, fanIn: 2 * h, fanOut: 4 * h, rng: &rng)
+        (p + oBih + h).update(repeating: 1, count: h)
         Initializers.normalizedColumns(p + oPolicy, outputs: actionCount, inputs: h, std: 0.01, rng: &rng)
         Initializers.normalizedColumns(p + oValue, outputs: 1, inputs: h, std: 1.0, rng: &rng)
         invalidateRecordedSteps()

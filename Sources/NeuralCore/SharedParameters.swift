@@ -47,6 +47,7 @@ public final class SharedParameters: @unchecked Sendable {
     }
 
     /// One optimizer step with a worker's gradients; returns their global norm before clipping.
+    /// If that norm is not finite (a NaN or Inf in any gradient), nothing is applied.
     ///
     /// Clipping happens INSIDE: the norm of the (worker-local) gradients is computed before taking the
     /// lock, and the optimizer applies g * min(1, maxGradientNorm / norm) on the fly, so the lock is held
@@ -56,6 +57,9 @@ public final class SharedParameters: @unchecked Sendable {
     public func apply(gradients: FloatBuffer, maxGradientNorm: Float?) -> Float {
         precondition(gradients.count == layout.totalCount, "apply: gradient buffer has \(gradients.count) floats, layout \(layout.totalCount)")
         let norm = globalNorm(gradients)
+        // A NaN or Inf anywhere in the gradients makes the norm non-finite: such an update never
+        // reaches the global parameters (the caller sees the norm and counts the skip).
+        guard norm.isFinite else { return norm }
         let scale = maxGradientNorm.map { clipScale(norm: norm, maxNorm: $0) } ?? 1
         withLockedValue { state in
             state.optimizer.step(parameters: state.parameters.pointer, gradients: gradients.pointer, gradientScale: scale)

@@ -60,7 +60,11 @@ public struct GameVariable: Hashable, Sendable, CustomStringConvertible, Codable
     public var name: String { libraryName(code: code, lookup: vzd_game_variable_name) }
     public var description: String { name }
 
-    public static let all: [GameVariable] = (0..<Int32(vzd_game_variable_code_count())).compactMap { GameVariable(code: $0) }
+    /// Every game variable the library can name, in code order (a few codes have no name in
+    /// ViZDoom 1.3.2's `gameVariableToString` and are left out).
+    public static let all: [GameVariable] = (0..<Int32(vzd_game_variable_code_count()))
+        .compactMap { GameVariable(code: $0) }
+        .filter { !$0.name.hasPrefix("UNKNOWN") }
 
     public static let ammo2 = GameVariable(name: "AMMO2")!
     public static let positionX = GameVariable(name: "POSITION_X")!

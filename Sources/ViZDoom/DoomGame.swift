@@ -27,6 +27,9 @@ public final class DoomGame {
     public let screenWidth: Int
     public let screenHeight: Int
     public let screenChannels: Int
+    /// The engine's instance id: the suffix of its `/dev/shm/ViZDoom*` segments and the value
+    /// after `+viz_instance_id` on its command line.
+    public let instanceId: String
     /// The settings the game was started with.
     public let configuration: GameConfiguration
     /// The `.cfg` the game was read from.
@@ -62,6 +65,9 @@ public final class DoomGame {
         screenHeight = Int(try native.int(VZD_SCREEN_HEIGHT))
         screenChannels = Int(try native.int(VZD_SCREEN_CHANNELS))
         oneHot = [Double](repeating: 0, count: buttons.count)
+        var idBuffer = [CChar](repeating: 0, count: 64)
+        try native.check { vzd_instance_id($0, &idBuffer, idBuffer.count, $1) }
+        instanceId = String(cString: idBuffer)
     }
 
     deinit { close() }

@@ -10,18 +10,28 @@ import Foundation
 public enum EngineHygiene {
     static let prefixes = ["ViZDoomSM", "ViZDoomMQCtr", "ViZDoomMQDoom"]
 
-    /// Instance ids that some running process carries after `+viz_instance_id`.
-    public static func liveInstanceIds() -> Set<String> {
-        var ids = Set<String>()
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return ids }
-        for entry in entries where entry.allSatisfy(\.isNumber) {
-            guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+    /// Running processes that carry an instance id after `+viz_instance_id` (engines and their
+    /// launchers; zombies, whose command line is empty, are not listed).
+    public static func engineProcesses() -> [(pid: Int32, instanceId: String)] {
+        var found: [(pid: Int32, instanceId: String)] = []
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return found }
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             for (index, argument) in arguments.enumerated() where argument == "+viz_instance_id" && index + 1 < arguments.count {
-                ids.insert(arguments[index + 1])
+                found.append((pid, arguments[index + 1]))
             }
         }
-        return ids
+        return found
+    }
+
+    /// Instance ids that some running process carries after `+viz_instance_id`.
+    public static func liveInstanceIds() -> Set<String> { Set(engineProcesses().map(\.instanceId)) }
+
+    /// The `/dev/shm` segment names of one instance that exist now.
+    public static func segments(ofInstance id: String, in directory: String = "/dev/shm") -> [String] {
+        prefixes.map { $0 + id }.filter { FileManager.default.fileExists(atPath: directory + "/" + $0) }
     }
 
     /// The instance id of a segment file name, or nil if it is not a ViZDoom segment.

@@ -293,6 +293,15 @@ int vzd_is_running(VZDGame *game) {
     try { return game->game.isRunning() ? 1 : 0; } catch (...) { return 0; }
 }
 
+VZDStatus vzd_instance_id(VZDGame *game, char *buffer, size_t capacity, VZDError *error) {
+    return guarded(game, error, [&] {
+        if (!buffer || capacity == 0) invalid("string buffer is empty");
+        std::string id = game->game.getInstanceId();
+        std::strncpy(buffer, id.c_str(), capacity - 1);
+        buffer[capacity - 1] = '\0';
+    });
+}
+
 VZDStatus vzd_new_episode(VZDGame *game, VZDError *error) {
     return guarded(game, error, [&] {
         game->state.reset();

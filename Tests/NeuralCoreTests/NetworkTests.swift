@@ -157,9 +157,15 @@ struct NetworkTests {
             let expected = Double(limit * limit) / 3 // variance of U(-l, l)
             #expect(abs(variance - expected) < 0.1 * expected, "\(name): variance \(variance), expected \(expected)")
         }
-        for name in ["conv1.bias", "conv2.bias", "fc.bias", "lstm.bias_ih", "lstm.bias_hh"] {
+        for name in ["conv1.bias", "conv2.bias", "fc.bias", "lstm.bias_hh"] {
             let view = network.layout[name]
             #expect(UnsafeBufferPointer(start: network.parameters.pointer + view.offset, count: view.count).allSatisfy { $0 == 0 })
+        }
+        // lstm.bias_ih: gates i, f, g, o; the forget gate starts at 1 (the seed's forget_bias), the rest at 0.
+        let biasIH = network.layout["lstm.bias_ih"]
+        for gate in 0..<4 {
+            let values = UnsafeBufferPointer(start: network.parameters.pointer + biasIH.offset + gate * 256, count: 256)
+            #expect(values.allSatisfy { $0 == (gate == 1 ? 1 : 0) }, "lstm.bias_ih gate \(gate)")
         }
         for (name, std) in [("policy.weight", 0.01), ("value.weight", 1.0)] {
             let view = network.layout[name]

@@ -129,6 +129,8 @@ VZDStatus vzd_init(VZDGame *game, VZDError *error);
 /// Ends the engine process, if any. Safe to call twice.
 VZDStatus vzd_close(VZDGame *game, VZDError *error);
 int vzd_is_running(VZDGame *game);
+/// The running engine's instance id (the suffix of its /dev/shm segment names), into `buffer`.
+VZDStatus vzd_instance_id(VZDGame *game, char *buffer, size_t capacity, VZDError *error);
 VZDStatus vzd_new_episode(VZDGame *game, VZDError *error);
 /// Sets the buttons to `action[0..<count]` (count must equal the number of available buttons),
 /// advances `tics` tics, and stores the reward collected over them in `reward`.

@@ -1,1 +1,0 @@
-// A3C: the algorithm and the trainer.

@@ -1,0 +1,76 @@
+import Foundation
+import Telemetry
+
+/// A run's folder, `<logdir>/<scenario>__a3c__<seed>__<timestamp>/` (cleanrl's naming):
+///
+///     config.json                        every setting (read back by --resume and `a3c play`)
+///     events.out.tfevents.*              TensorBoard: Perf/..., Losses/..., charts/...
+///     episodes.csv                       worker, episode, frames, wall_time, raw_return, length
+///     gifs/episode_<n>_worker0.gif       worker 0's episodes every --gif-every of its episodes
+///     checkpoints/ckpt-<frames>/         the last --keep-checkpoints checkpoints, and best/
+public struct RunDirectory {
+    public let url: URL
+    public static let configFile = "config.json"
+    public static let episodesFile = "episodes.csv"
+    public static let episodesHeader = ["worker", "episode", "frames", "wall_time", "raw_return", "length"]
+
+    public init(url: URL) { self.url = url }
+
+    public var configURL: URL { url.appendingPathComponent(Self.configFile) }
+    public var episodesURL: URL { url.appendingPathComponent(Self.episodesFile) }
+    public var gifsURL: URL { url.appendingPathComponent("gifs") }
+
+    /// The scenario's name for run names: a built-in name, or a `.cfg` file's base name.
+    static func scenarioLabel(_ scenario: String) -> String {
+        URL(fileURLWithPath: scenario).deletingPathExtension().lastPathComponent
+    }
+
+    /// Creates a new, uniquely named run directory, checking first that `logdir` can be written.
+    public static func create(for configuration: TrainingConfiguration, now: Date = Date()) throws -> RunDirectory {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let base = "\(scenarioLabel(configuration.scenario))__a3c__\(configuration.seed)__\(formatter.string(from: now))"
+        let logdir = URL(fileURLWithPath: configuration.logdir)
+        do {
+            try FileManager.default.createDirectory(at: logdir, withIntermediateDirectories: true)
+        } catch {
+            throw TrainingError.unwritable(path: logdir.path, reason: (error as NSError).localizedDescription)
+        }
+        guard access(logdir.path, W_OK | X_OK) == 0 else {
+            throw TrainingError.unwritable(path: logdir.path, reason: String(cString: strerror(errno)))
+        }
+        var candidate = logdir.appendingPathComponent(base)
+        var suffix = 2
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = logdir.appendingPathComponent("\(base)-\(suffix)")
+            suffix += 1
+        }
+        do {
+            try FileManager.default.createDirectory(at: candidate, withIntermediateDirectories: false)
+        } catch {
+            throw TrainingError.unwritable(path: candidate.path, reason: (error as NSError).localizedDescription)
+        }
+        return RunDirectory(url: candidate)
+    }
+
+    /// Opens an existing run; throws `.notARunDirectory` if it has no readable config.json.
+    public static func open(_ path: String) throws -> (RunDirectory, TrainingConfiguration) {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let run = RunDirectory(url: url)
+        guard let data = FileManager.default.contents(atPath: run.configURL.path) else {
+            throw TrainingError.notARunDirectory(url.path)
+        }
+        do {
+            return (run, try JSONDecoder().decode(TrainingConfiguration.self, from: data))
+        } catch {
+            throw TrainingError.invalidOption("\(run.configURL.path) is not a valid run configuration (\(error)); it must be the config.json written by `a3c train`")
+        }
+    }
+
+    public func writeConfiguration(_ configuration: TrainingConfiguration) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(data: try encoder.encode(configuration), to: configURL)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import NeuralCore
+import Telemetry
+
+/// Writes what the workers report into the run directory: `episodes.csv` on every episode,
+/// TensorBoard summaries every `logEveryEpisodes` episodes (the seed's tags, plus throughput),
+/// and worker 0's GIFs. Called from worker threads; the writers are thread-safe.
+final class RunOutputs: WorkerReporter {
+    private let run: RunDirectory
+    private let configuration: TrainingConfiguration
+    private let statistics: TrainingStatistics
+    private let shared: SharedParameters
+    private let tensorBoard: TensorBoardWriter
+    private let episodes: CSVWriter
+    private let throughput = _Throughput()
+    var log: ((String) -> Void)?
+
+    init(run: RunDirectory, configuration: TrainingConfiguration, statistics: TrainingStatistics,
+         shared: SharedParameters) throws {
+        self.run = run
+        self.configuration = configuration
+        self.statistics = statistics
+        self.shared = shared
+        do {
+            tensorBoard = try TensorBoardWriter(logDirectory: run.url)
+            episodes = try CSVWriter(url: run.episodesURL, header: RunDirectory.episodesHeader)
+        } catch {
+            throw TrainingError.unwritable(path: run.url.path, reason: "\(error)")
+        }
+        let counters = statistics.snapshot()
+        throughput.reset(frames: counters.frames)
+        if counters.frames == 0 {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let json = (try? encoder.encode(configuration)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            try? tensorBoard.addText(tag: "config", text: "```\n\(json)\n```", step: 0)
+        }
+    }
+
+    func episodeFinished(worker: Int, rawReturn: Double, length: Int, meanValue: Double) {
+        let (number, counters) = statistics.addEpisode(rawReturn: rawReturn, length: length, meanValue: meanValue)
+        do {
+            try episodes.append(row: [String(worker), String(number), String(counters.frames),
+                                      String(format: "%.3f", counters.elapsedSeconds),
+                                      String(format: "%g", rawReturn), String(length)])
+        } catch {
+            log?("warning: cannot append to \(run.episodesURL.path): \(error)")
+        }
+        if number % configuration.logEveryEpisodes == 0 { writeSummary(counters) }
+    }
+
+    /// The seed's eight tags at step = frames, plus throughput and robustness counters.
+    private func writeSummary(_ counters: TrainingStatistics.Counters) {
+        let summary = statistics.takeSummary()
+        let framesPerSecond = throughput.rate(frames: counters.frames)
+        var scalars: [(tag: String, value: Double)] = [
+            ("Perf/Reward", summary.reward),
+            ("Perf/Length", summary.length),
+            ("Perf/Value", summary.value),
+            ("Perf/Rolling Reward (100)", TrainingStatistics.rollingMean(counters.recentReturns) ?? 0),
+            ("charts/frames_per_second", framesPerSecond),
+            ("charts/episodes", Double(counters.episodes)),
+            ("charts/engine_restarts", Double(counters.engineRestarts)),
+            ("charts/skipped_updates", Double(counters.skippedUpdates)),
+            ("Losses/Var Norm", Double(shared.parameterNorm())),
+        ]
+        if summary.updates > 0 {
+            scalars += [("Losses/Value Loss", summary.valueLoss), ("Losses/Policy Loss", summary.policyLoss),
+                        ("Losses/Entropy", summary.entropy), ("Losses/Grad Norm", summary.gradientNorm)]
+        }
+        do { try tensorBoard.addScalars(scalars, step: counters.frames) } catch {
+            log?("warning: cannot write TensorBoard summary in \(run.url.path): \(error)")
+        }
+    }
+
+    func shouldRecordGIF(worker: Int, localEpisode: Int) -> Bool {
+        worker == 0 && configuration.gifEveryEpisodes > 0 && localEpisode % configuration.gifEveryEpisodes == 0
+    }
+
+    func episodeGIF(worker: Int, localEpisode: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int) {
+        let url = run.gifsURL.appendingPathComponent(String(format: "episode_%06d_worker%d.gif", localEpisode, worker))
+        do {
+            try FileManager.default.createDirectory(at: run.gifsURL, withIntermediateDirectories: true)
+            try writeEpisodeGIF(frames: frames, frameCount: frameCount, height: height, width: width,
+                                frameSkip: configuration.frameSkip, to: url)
+        } catch {
+            log?("warning: cannot write \(url.path): \(error)")
+        }
+    }
+
+    func note(_ message: String) { log?(message) }
+
+    func checkpointSaved(_ url: URL, counters: TrainingStatistics.Counters) {
+        try? tensorBoard.flush()
+        try? episodes.flush()
+    }
+
+    func close() {
+        try? tensorBoard.close()
+        try? episodes.close()
+    }
+}
+
+/// Writes GRAY8 frames as a looping GIF at the game's real-time speed (35 tics/s / frame skip),
+/// scaled 2x so that 160x120 frames are comfortable to watch.
+func writeEpisodeGIF(frames: [UInt8], frameCount: Int, height: Int, width: Int, frameSkip: Int, to url: URL) throws {
+    let framesPerSecond = 35.0 / Double(frameSkip)
+    let writer = try GIFWriter(url: url, width: width, height: height, pixelFormat: .gray8,
+                               framesPerSecond: framesPerSecond, scale: 2)
+    let size = width * height
+    try frames.withUnsafeBufferPointer { all in
+        for index in 0..<frameCount {
+            try writer.append(frame: UnsafeBufferPointer(rebasing: all[index * size..<(index + 1) * size]))
+        }
+    }
+    try writer.finish()
+}
+
+/// Frames per second between successive summaries.
+private final class _Throughput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastFrames = 0
+    private var lastTime = Date()
+
+    func reset(frames: Int) { lock.withLock { lastFrames = frames; lastTime = Date() } }
+
+    func rate(frames: Int) -> Double {
+        lock.withLock {
+            let now = Date()
+            let seconds = now.timeIntervalSince(lastTime)
+            let rate = seconds > 0 ? Double(frames - lastFrames) / seconds : 0
+            lastFrames = frames
+            lastTime = now
+            return rate
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import NeuralCore
+import Telemetry
+import ViZDoom
+
+/// Runs A3C: creates the global parameters and optimizer, starts one worker thread per
+/// `configuration.workers`, and, on the calling thread, watches the budget, writes checkpoints and
+/// shows progress until the budget is spent or `stopRequested` says stop.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let run: RunDirectory
+    public let statistics: TrainingStatistics
+    public let shared: SharedParameters
+    public let actionCount: Int
+    private let outputs: RunOutputs
+    private let checkpoints: CheckpointStore
+    private let makeEnvironment: (Int) throws -> Environment
+    /// Frames at which this session started (for frames/s).
+    private let startFrames: Int
+    /// Where the text output goes (progress, notes); nil for silence.
+    public var log: ((String) -> Void)?
+    /// Called about once a second with the progress line; nil for no progress display.
+    public var progress: ((String) -> Void)?
+
+    /// A new run, or a resumed one (`resumeFrom` = the run directory).
+    ///
+    /// - makeEnvironment: worker index -> its environment; nil means ViZDoom with the configuration's
+    ///   scenario and frame skip (the product). Tests pass a small environment of their own.
+    public init(configuration: TrainingConfiguration, resumeFrom: RunDirectory? = nil,
+                makeEnvironment: ((Int) throws -> Environment)? = nil,
+                log: ((String) -> Void)? = nil) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.log = log
+        if let makeEnvironment {
+            self.makeEnvironment = makeEnvironment
+            let probe = try makeEnvironment(-1)
+            actionCount = probe.actionCount
+            probe.close()
+        } else {
+            // ViZDoom: the action count is the scenario's button count, read without starting an engine.
+            actionCount = try DoomEnvironment.actionCount(scenario: configuration.scenario)
+            self.makeEnvironment = { index in
+                var game = GameConfiguration(scenario: configuration.scenario)
+                game.seed = UInt32(truncatingIfNeeded: configuration.seed &+ UInt64(index) &* 1000)
+                return try DoomEnvironment(configuration: game, frameSkip: configuration.frameSkip)
+            }
+        }
+
+        let network = ActorCriticNetwork(actionCount: actionCount, maxRolloutLength: configuration.rolloutLength,
+                                         seed: configuration.seed)
+        let optimizer: FlatOptimizer
+        switch configuration.optimizer {
+        case .adam: optimizer = Adam(parameterCount: network.layout.totalCount, learningRate: configuration.learningRate)
+        case .rmsprop: optimizer = RMSProp(parameterCount: network.layout.totalCount, learningRate: configuration.learningRate)
+        }
+        shared = SharedParameters(layout: network.layout, initialParameters: network.parameters, optimizer: optimizer)
+
+        if let resumeFrom {
+            run = resumeFrom
+            checkpoints = CheckpointStore(runDirectory: run.url, keep: configuration.keepCheckpoints)
+            let (used, counters) = try checkpoints.restoreNewest(into: shared) { log?("warning: \($0)") }
+            statistics = TrainingStatistics(restoring: counters)
+            log?("resuming \(run.url.path) from \(used.lastPathComponent): \(counters.frames) frames, \(counters.episodes) episodes")
+        } else {
+            run = try RunDirectory.create(for: configuration)
+            checkpoints = CheckpointStore(runDirectory: run.url, keep: configuration.keepCheckpoints)
+            statistics = TrainingStatistics()
+            try run.writeConfiguration(configuration)
+        }
+        startFrames = statistics.snapshot().frames
+        outputs = try RunOutputs(run: run, configuration: configuration, statistics: statistics, shared: shared)
+        outputs.log = log
+    }
+
+    /// Trains until the budget is spent or `stopRequested()` is true; always ends with a checkpoint
+    /// and every engine closed. Returns the final counters.
+    @discardableResult
+    public func train(stopRequested: @escaping () -> Bool = { false }) throws -> TrainingStatistics.Counters {
+        let stop = _StopFlag()
+        let failures = _Failures()
+        let done = DispatchGroup()
+        for index in 0..<configuration.workers {
+            done.enter()
+            let worker = Worker(index: index, configuration: configuration, shared: shared, statistics: statistics,
+                                reporter: outputs, actionCount: actionCount) { [makeEnvironment] in try makeEnvironment(index) }
+            // Workers are long-lived threads: the engine they spawn is tied to the spawning thread's life.
+            let thread = Thread {
+                defer { done.leave() }
+                do { try worker.run(shouldStop: { stop.isSet }) } catch {
+                    failures.add("\(error)")
+                    stop.set()
+                }
+            }
+            thread.name = "a3c-worker-\(index)"
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+
+        var nextProgress = Date()
+        var stopReason = "budget reached"
+        var lastCheckpointEpisodes = statistics.snapshot().episodes
+        var saveError: Error?
+        while true {
+            if done.wait(timeout: .now() + 0.1) == .success { stopReason = "all workers stopped"; break }
+            if stopRequested() { stopReason = "interrupted"; break }
+            if stop.isSet { stopReason = "a worker failed"; break }
+            let counters = statistics.snapshot()
+            if budgetReached(counters) { break }
+            if counters.episodes / configuration.checkpointEveryEpisodes > lastCheckpointEpisodes / configuration.checkpointEveryEpisodes {
+                lastCheckpointEpisodes = counters.episodes
+                do { try saveCheckpoint() } catch { saveError = error; stopReason = "a checkpoint could not be written"; break }
+            }
+            if Date() >= nextProgress {
+                progress?(progressLine(counters))
+                nextProgress = Date(timeIntervalSinceNow: 1)
+            }
+        }
+        stop.set()
+        done.wait()
+        let counters = statistics.snapshot()
+        progress?(progressLine(counters))
+        log?("stopping: \(stopReason)")
+        if saveError == nil {
+            do { try saveCheckpoint() } catch { saveError = error }
+        }
+        outputs.close()
+        if let saveError {
+            throw TrainingError.unwritable(path: checkpoints.directory.path, reason: "\(saveError)")
+        }
+        if let failure = failures.first { throw TrainingError.workerFailed(failure) }
+        return counters
+    }
+
+    private func budgetReached(_ counters: TrainingStatistics.Counters) -> Bool {
+        if let maxFrames = configuration.maxFrames, counters.frames >= maxFrames { return true }
+        if let seconds = configuration.timeBudgetSeconds, statistics.sessionSeconds >= seconds { return true }
+        return false
+    }
+
+    private func saveCheckpoint() throws {
+        let isBest = statistics.updateBest()
+        let counters = statistics.snapshot()
+        let saved = try checkpoints.save(shared: shared, counters: counters, isBest: isBest,
+                                         metadata: ["a3c.scenario": configuration.scenario])
+        outputs.checkpointSaved(saved, counters: counters)
+    }
+
+    /// "frames 123,456 (5,210/s) | episodes 1,234 | return(100) 45.2 | 01:23 elapsed, 03:37 left"
+    func progressLine(_ counters: TrainingStatistics.Counters) -> String {
+        let session = statistics.sessionSeconds
+        let rate = session > 0 ? Double(counters.frames - startFrames) / session : 0
+        let mean = TrainingStatistics.rollingMean(counters.recentReturns).map { String(format: "%.1f", $0) } ?? "-"
+        var remaining: Double?
+        if let seconds = configuration.timeBudgetSeconds { remaining = max(0, seconds - session) }
+        if let maxFrames = configuration.maxFrames, rate > 0 {
+            let byFrames = Double(max(0, maxFrames - counters.frames)) / rate
+            remaining = min(remaining ?? byFrames, byFrames)
+        }
+        var line = "frames \(formatCount(counters.frames)) (\(formatCount(Int(rate)))/s) | episodes \(formatCount(counters.episodes)) | return(100) \(mean) | \(formatDuration(session)) elapsed"
+        if let remaining { line += ", \(formatDuration(remaining)) left" }
+        if counters.engineRestarts > 0 { line += " | engine restarts \(counters.engineRestarts)" }
+        if counters.skippedUpdates > 0 { line += " | skipped updates \(counters.skippedUpdates)" }
+        return line
+    }
+}
+
+func formatCount(_ value: Int) -> String {
+    let digits = String(abs(value))
+    var out = ""
+    for (i, character) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(character)
+    }
+    return value < 0 ? "-" + out : out
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    let total = Int(seconds.rounded())
+    return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+        : String(format: "%02d:%02d", total / 60, total % 60)
+}
+
+final class _StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+final class _Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var first: String? { lock.withLock { messages.first } }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// Every setting of a training run, declared once. Written to `config.json` in the run directory
+/// (and to TensorBoard as text), read back by `--resume` and `a3c play`.
+///
+/// Defaults are the seed notebook's (awjuliani's A3C-Doom after Mnih et al. 2016) unless noted.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+        /// Adam with bias correction on the global parameters (the seed's).
+        case adam
+        /// The A3C paper's shared RMSProp (decay 0.99, epsilon 0.1).
+        case rmsprop
+    }
+
+    /// Scenario name (see `a3c scenarios`) or `.cfg` path.
+    public var scenario = "basic"
+    /// Worker threads, each with its own engine. Default: one per CPU core.
+    public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// Stop after this many engine frames (tics) in total; nil = no frame limit.
+    public var maxFrames: Int? = nil
+    /// Stop after this many minutes of training; nil = no time limit.
+    /// With neither limit set, training runs for 5 minutes (enough to learn basic on a laptop).
+    public var maxMinutes: Double? = nil
+    /// Seeds the network's initialisation, each worker's action sampling and each engine.
+    public var seed: UInt64 = 1
+    /// Steps per rollout before an update (t_max).
+    public var rolloutLength = 30
+    /// Discount factor gamma.
+    public var gamma: Float = 0.99
+    /// GAE lambda; 1 gives the seed's discounted TD residuals (n-step advantages).
+    public var gaeLambda: Float = 1.0
+    public var learningRate: Float = 1e-4
+    public var optimizer: OptimizerKind = .adam
+    /// Gradients are clipped to this global norm before each update.
+    public var maxGradientNorm: Float = 40
+    /// Weight of the value loss (a sum over the rollout) in the total loss.
+    public var valueLossCoefficient: Float = 0.5
+    /// Weight of the entropy bonus.
+    public var entropyCoefficient: Float = 0.01
+    /// Rewards are multiplied by this for learning (the seed divides by 100); reports show raw rewards.
+    public var rewardScale: Float = 0.01
+    /// Tics each action is held. 4 is the field's practice; 1 reproduces the seed.
+    public var frameSkip = 4
+    /// TensorBoard summaries every this many episodes (all workers together).
+    public var logEveryEpisodes = 5
+    /// A GIF of worker 0's episode every this many of worker 0's episodes (0 = never).
+    public var gifEveryEpisodes = 25
+    /// A checkpoint every this many episodes (all workers together), and one at the end.
+    public var checkpointEveryEpisodes = 250
+    /// How many periodic checkpoints to keep (the best one is kept apart).
+    public var keepCheckpoints = 5
+    /// Where run directories are created.
+    public var logdir = "runs"
+
+    public init() {}
+
+    /// The time budget when the user set no limit at all.
+    public static let defaultMinutes = 5.0
+
+    /// Checks every setting; the message names the option and the accepted values.
+    public func validate() throws {
+        func fail(_ message: String) throws -> Never { throw TrainingError.invalidOption(message) }
+        if workers < 1 || workers > 256 { try fail("--workers must be between 1 and 256, got \(workers)") }
+        if let maxFrames, maxFrames < 1 { try fail("--max-frames must be a positive number of frames, got \(maxFrames)") }
+        if let maxMinutes, !(maxMinutes > 0 && maxMinutes.isFinite) { try fail("--max-minutes must be a positive number, got \(maxMinutes)") }
+        if rolloutLength < 1 || rolloutLength > 1000 { try fail("--rollout-length must be between 1 and 1000, got \(rolloutLength)") }
+        if !(gamma >= 0 && gamma <= 1) { try fail("--gamma must be in [0, 1], got \(gamma)") }
+        if !(gaeLambda >= 0 && gaeLambda <= 1) { try fail("--gae-lambda must be in [0, 1], got \(gaeLambda)") }
+        if !(learningRate > 0 && learningRate.isFinite && learningRate < 1) { try fail("--learning-rate must be a positive number below 1, got \(learningRate)") }
+        if !(maxGradientNorm > 0 && maxGradientNorm.isFinite) { try fail("--max-grad-norm must be a positive number, got \(maxGradientNorm)") }
+        if !(valueLossCoefficient >= 0 && valueLossCoefficient.isFinite) { try fail("--value-loss-coefficient must be >= 0, got \(valueLossCoefficient)") }
+        if !(entropyCoefficient >= 0 && entropyCoefficient.isFinite) { try fail("--entropy-coefficient must be >= 0, got \(entropyCoefficient)") }
+        if !(rewardScale > 0 && rewardScale.isFinite) { try fail("--reward-scale must be a positive number, got \(rewardScale)") }
+        if frameSkip < 1 || frameSkip > 100 { try fail("--frame-skip must be between 1 and 100, got \(frameSkip)") }
+        if logEveryEpisodes < 1 { try fail("--log-every must be at least 1 episode, got \(logEveryEpisodes)") }
+        if gifEveryEpisodes < 0 { try fail("--gif-every must be >= 0 episodes (0 = no GIFs), got \(gifEveryEpisodes)") }
+        if checkpointEveryEpisodes < 1 { try fail("--checkpoint-every must be at least 1 episode, got \(checkpointEveryEpisodes)") }
+        if keepCheckpoints < 1 { try fail("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
+        if logdir.isEmpty { try fail("--logdir must not be empty") }
+    }
+
+    /// The time budget in seconds, or nil if only frames limit the run.
+    public var timeBudgetSeconds: Double? {
+        if let maxMinutes { return maxMinutes * 60 }
+        return maxFrames == nil ? Self.defaultMinutes * 60 : nil
+    }
+}
+
+/// Errors of the trainer, each naming the problem and the fix.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(String)
+    case notARunDirectory(String)
+    case noCheckpoint(String)
+    case unwritable(path: String, reason: String)
+    case incompatibleCheckpoint(String)
+    case diverged(String)
+    case workerFailed(String)
+
+    public var description: String {
+        switch self {
+        case .invalidOption(let message): return message
+        case .notARunDirectory(let path):
+            return "\(path) is not a run directory (it has no config.json); pass a directory created by `a3c train`, e.g. runs/basic__a3c__1__20261125-120000"
+        case .noCheckpoint(let path): return "no usable checkpoint in \(path); train longer (checkpoints are written every --checkpoint-every episodes and at the end)"
+        case .unwritable(let path, let reason): return "cannot write to \(path): \(reason); choose another --logdir or fix its permissions"
+        case .incompatibleCheckpoint(let message): return "incompatible checkpoint: \(message)"
+        case .diverged(let message): return "training stopped: \(message)"
+        case .workerFailed(let message): return "a worker failed: \(message)"
+        }
+    }
+}

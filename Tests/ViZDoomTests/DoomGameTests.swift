@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import ViZDoom
+
+/// Engine processes and segments of one instance that are still there.
+private func leftovers(of instanceId: String) -> (processes: [Int32], segments: [String]) {
+    (EngineHygiene.engineProcesses().filter { $0.instanceId == instanceId }.map(\.pid),
+     EngineHygiene.segments(ofInstance: instanceId))
+}
+
+/// Waits up to `seconds` for an instance to leave nothing behind.
+private func waitUntilGone(_ instanceId: String, seconds: Double = 10) -> (processes: [Int32], segments: [String]) {
+    let deadline = Date(timeIntervalSinceNow: seconds)
+    var left = leftovers(of: instanceId)
+    while (!left.processes.isEmpty || !left.segments.isEmpty) && Date() < deadline {
+        usleep(100_000)
+        left = leftovers(of: instanceId)
+    }
+    return left
+}
+
+/// Runs `body` on a fresh long-lived thread and waits for it (games belong to one thread).
+private func onThread<T>(_ body: @escaping () throws -> T) throws -> T {
+    var result: Result<T, Error>!
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread { result = Result { try body() }; done.signal() }
+    thread.start()
+    done.wait()
+    return try result.get()
+}
+
+@Suite("DoomGame with the real engine", .serialized)
+struct DoomGameTests {
+    @Test("an episode of basic with only no-ops runs to the timeout; total reward = living reward x tics")
+    func noopEpisodeRunsToTimeout() throws {
+        let game = try DoomGame(GameConfiguration(scenario: "basic"))
+        defer { game.close() }
+        #expect(game.buttons == [.moveLeft, .moveRight, .attack])
+        #expect(game.gameVariables == [.ammo2, .positionX, .positionY])
+        #expect(game.screenWidth == 160 && game.screenHeight == 120 && game.screenChannels == 1)
+        try game.newEpisode()
+        var steps = 0
+        var summed = 0.0
+        while !(try game.isEpisodeFinished) {
+            summed += try game.makeAction([0, 0, 0], tics: 1)
+            steps += 1
+            #expect(steps <= 400, "the episode did not end at its timeout")
+            if steps > 400 { break }
+        }
+        let tics = try game.episodeTime()
+        let total = try game.totalReward()
+        print("no-op episode: \(steps) actions, \(tics) tics, total reward \(total)")
+        // The episode time counts the 10 start-up tics too; the agent plays the other 300.
+        let played = tics - 10
+        #expect(played == 300)
+        #expect(steps == played)
+        #expect(total == -1 * Double(played))
+        #expect(total == summed)
+        #expect(try game.withScreen { $0 == nil })
+    }
+
+    @Test("frames are 120x160 GRAY8 and game variables are reported")
+    func stateIsReported() throws {
+        let game = try DoomGame(GameConfiguration(scenario: "basic"))
+        defer { game.close() }
+        try game.newEpisode()
+        let bytes = try game.withScreen { $0?.count ?? 0 }
+        #expect(bytes == 160 * 120)
+        let variables = try game.gameVariableValues()
+        #expect(variables.count == 3)
+        #expect(variables[0] == 50, "basic starts with 50 pistol bullets (AMMO2)")
+        for _ in 0..<10 where !(try game.isEpisodeFinished) { try game.makeAction(buttonIndex: 2, tics: 4) }
+        #expect(try game.isEpisodeFinished || game.gameVariableValues()[0] < 50, "ATTACK uses ammunition")
+    }
+
+    @Test("an action of the wrong length is an error, not a crash")
+    func wrongActionLength() throws {
+        let game = try DoomGame(GameConfiguration(scenario: "basic"))
+        defer { game.close() }
+        #expect(throws: ViZDoomError.invalidAction(expected: 3, got: 2)) { try game.makeAction([1, 0], tics: 1) }
+        #expect(throws: ViZDoomError.self) { try game.makeAction(buttonIndex: 7) }
+        #expect(throws: ViZDoomError.self) { try game.makeAction([0, 0, 0], tics: 0) }
+    }
+
+    @Test("a call on a closed game is an error, and close() leaves nothing behind")
+    func closedGame() throws {
+        let game = try DoomGame(GameConfiguration(scenario: "basic"))
+        let id = game.instanceId
+        #expect(!leftovers(of: id).processes.isEmpty, "the engine runs while the game is open")
+        game.close()
+        game.close()
+        #expect(throws: ViZDoomError.closed) { try game.makeAction([0, 0, 0]) }
+        #expect(throws: ViZDoomError.closed) { try game.newEpisode() }
+        let left = waitUntilGone(id)
+        #expect(left.processes.isEmpty && left.segments.isEmpty, "left behind: \(left)")
+    }
+
+    @Test("a scenario whose .wad is missing names the file")
+    func missingWad() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("broken.cfg")
+        try "doom_scenario_path = nowhere.wad\navailable_buttons = { ATTACK }\n".write(to: config, atomically: true, encoding: .utf8)
+        #expect(throws: ViZDoomError.fileNotFound(path: directory.appendingPathComponent("nowhere.wad").path)) {
+            try DoomGame(GameConfiguration(scenario: config.path))
+        }
+    }
+
+    @Test("an engine killed mid-episode is reported as an error; the game closes itself and leaves nothing")
+    func engineDiesMidEpisode() throws {
+        let game = try DoomGame(GameConfiguration(scenario: "basic"))
+        let id = game.instanceId
+        let engines = leftovers(of: id).processes
+        #expect(!engines.isEmpty)
+        for pid in engines { kill(pid, SIGKILL) }
+        var caught: Error?
+        for _ in 0..<100 {
+            do { try game.makeAction([0, 0, 0]) } catch { caught = error; break }
+            usleep(10_000)
+        }
+        #expect(caught != nil, "stepping a dead engine must throw")
+        #expect(throws: ViZDoomError.closed) { try game.makeAction([0, 0, 0]) }
+        let left = waitUntilGone(id)
+        #expect(left.processes.isEmpty && left.segments.isEmpty, "left behind: \(left)")
+    }
+
+    @Test("two games run at once on two threads")
+    func twoGamesOnTwoThreads() throws {
+        let results = _ResultBox()
+        let group = DispatchGroup()
+        for worker in 0..<2 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                do {
+                    let game = try DoomGame(GameConfiguration(scenario: "basic"))
+                    defer { game.close() }
+                    var steps = 0
+                    while !(try game.isEpisodeFinished) && steps < 200 {
+                        try game.makeAction(buttonIndex: (steps + worker) % 3, tics: 4)
+                        steps += 1
+                    }
+                    results.append((game.instanceId, steps))
+                } catch { results.fail(error) }
+            }.start()
+        }
+        group.wait()
+        #expect(results.errors.isEmpty, "\(results.errors)")
+        #expect(results.values.count == 2)
+        #expect(Set(results.values.map(\.0)).count == 2, "each game has its own engine")
+        #expect(results.values.allSatisfy { $0.1 > 0 })
+    }
+
+    @Test("the engine's files never land in the working directory")
+    func workingDirectoryStaysClean() throws {
+        let before = Set(try FileManager.default.contentsOfDirectory(atPath: FileManager.default.currentDirectoryPath))
+        try onThread {
+            let game = try DoomGame(GameConfiguration(scenario: "basic"))
+            try game.makeAction([0, 0, 0])
+            game.close()
+        }
+        let after = Set(try FileManager.default.contentsOfDirectory(atPath: FileManager.default.currentDirectoryPath))
+        #expect(!after.contains("_vizdoom.ini") || before.contains("_vizdoom.ini"))
+        #expect(!after.contains("_vizdoom") || before.contains("_vizdoom"))
+    }
+}
+
+private final class _ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [(String, Int)] = []
+    private(set) var errors: [Error] = []
+    func append(_ value: (String, Int)) { lock.withLock { values.append(value) } }
+    func fail(_ error: Error) { lock.withLock { errors.append(error) } }
+}
