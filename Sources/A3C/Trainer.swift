@@ -77,7 +77,7 @@ public final class Trainer {
     /// and every engine closed. Returns the final counters.
     @discardableResult
     public func train(stopRequested: @escaping () -> Bool = { false }) throws -> TrainingStatistics.Counters {
-        let stop = _StopFlag()
+        let stop = StopFlag()
         let failures = _Failures()
         let done = DispatchGroup()
         for index in 0..<configuration.workers {
@@ -181,11 +181,13 @@ func formatDuration(_ seconds: Double) -> String {
         : String(format: "%02d:%02d", total / 60, total % 60)
 }
 
-final class _StopFlag: @unchecked Sendable {
+/// A flag set once by one thread and read by others (workers poll it every step).
+public final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    public init() {}
+    public var isSet: Bool { lock.withLock { value } }
+    public func set() { lock.withLock { value = true } }
 }
 
 final class _Failures: @unchecked Sendable {

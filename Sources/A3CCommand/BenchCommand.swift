@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import A3C
+import NeuralCore
 import ViZDoom
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput: the environment alone, the network, or training.",
-        subcommands: [BenchEnvCommand.self]
+        subcommands: [BenchEnvCommand.self, BenchNNCommand.self, BenchTrainCommand.self]
     )
 }
 
@@ -53,3 +55,126 @@ struct BenchEnvCommand: ParsableCommand {
                      result.framesPerSecond, result.steps, result.episodes))
     }
 }
+
+struct BenchNNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nn",
+        abstract: "Time the network on one thread: the acting step and the 30-step rollout update (backward, clip, Adam)."
+    )
+
+    @Option(help: "Seconds to spend on each measurement.")
+    var seconds = 3.0
+
+    @Option(help: "Number of actions of the policy head.")
+    var actions = 3
+
+    @Option(help: "Steps per rollout update.")
+    var rolloutLength = 30
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
+        guard actions >= 1 else { throw ValidationError("--actions must be at least 1, got \(actions)") }
+        guard rolloutLength >= 1 && rolloutLength <= 1000 else { throw ValidationError("--rollout-length must be between 1 and 1000, got \(rolloutLength)") }
+    }
+
+    func run() throws {
+        let result = NetworkBenchmark.run(seconds: seconds, actionCount: actions, rolloutLength: rolloutLength, seed: 1)
+        if json { try printJSON(result); return }
+        print(String(format: "bench nn (one thread, %d actions): acting step %.1f us (%.1f GFLOP/s)",
+                     actions, result.actStepMicroseconds, result.actStepGFlops))
+        print(String(format: "  %d-step rollout update (backward on recorded activations, clip, Adam): %.2f ms (%.1f GFLOP/s)",
+                     rolloutLength, result.rolloutUpdateMilliseconds, result.rolloutUpdateGFlops))
+        print(String(format: "  the same with the forward pass recomputed: %.2f ms (%.1f GFLOP/s)",
+                     result.rolloutUpdateRecomputedMilliseconds, result.rolloutUpdateRecomputedGFlops))
+    }
+}
+
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training throughput (frames/s) next to the env-only ceiling measured in the same run.",
+        discussion: "First runs `bench env` with one engine per worker for --seconds, then trains for --seconds (in a temporary run directory, deleted afterwards) and prints both and their ratio."
+    )
+
+    @OptionGroup var options: TrainingOptions
+
+    @Option(help: "Seconds for each of the two measurements (engine start-up is not counted).")
+    var seconds = 20.0
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    struct Result: Codable {
+        let workers: Int
+        let seconds: Double
+        let frameSkip: Int
+        let framesPerSecond: Double
+        let ceilingFramesPerSecond: Double
+        let ratio: Double
+        let updatesPerSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case workers, seconds, ratio
+            case frameSkip = "frame_skip"
+            case framesPerSecond = "frames_per_second"
+            case ceilingFramesPerSecond = "ceiling_frames_per_second"
+            case updatesPerSecond = "updates_per_second"
+        }
+    }
+
+    func validate() throws {
+        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
+    }
+
+    func run() throws {
+        resetTerminationSignals()
+        var configuration = options.applied()
+        configuration.maxMinutes = nil
+        configuration.maxFrames = nil
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-bench-\(UUID().uuidString)")
+        configuration.logdir = scratch.path
+        defer { try? FileManager.default.removeItem(at: scratch) }
+
+        var game = GameConfiguration(scenario: configuration.scenario)
+        game.seed = UInt32(truncatingIfNeeded: configuration.seed)
+        let ceiling = try EnvironmentBenchmark.run(configuration: game, envs: configuration.workers, seconds: seconds,
+                                                   frameSkip: configuration.frameSkip)
+
+        let trainer = try Trainer(configuration: configuration)
+        let stop = StopFlag()
+        let finished = DispatchSemaphore(value: 0)
+        let ended = StopFlag()
+        nonisolated(unsafe) var failure: Error?  // written by the thread before `ended`, read after `finished`
+        Thread {
+            do { try trainer.train(stopRequested: { stop.isSet }) } catch { failure = error }
+            ended.set()
+            finished.signal()
+        }.start()
+        // Measure from the first frame (all engines started) for `seconds`.
+        while trainer.statistics.snapshot().frames == 0 && !ended.isSet { usleep(20_000) }
+        let start = trainer.statistics.snapshot()
+        let startTime = Date()
+        Thread.sleep(forTimeInterval: seconds)
+        let end = trainer.statistics.snapshot()
+        let elapsed = Date().timeIntervalSince(startTime)
+        stop.set()
+        finished.wait()
+        if let failure { throw failure }
+        let framesPerSecond = Double(end.frames - start.frames) / elapsed
+        let result = Result(workers: configuration.workers, seconds: elapsed, frameSkip: configuration.frameSkip,
+                            framesPerSecond: framesPerSecond, ceilingFramesPerSecond: ceiling.framesPerSecond,
+                            ratio: framesPerSecond / ceiling.framesPerSecond,
+                            updatesPerSecond: Double(end.updates - start.updates) / elapsed)
+        if json { try printJSON(result); return }
+        print(String(format: "bench train: %@, %d workers, frame skip %d, %.1f s each", configuration.scenario,
+                     configuration.workers, configuration.frameSkip, seconds))
+        print(String(format: "  env-only ceiling: %.0f frames/s (%.0f steps/s)", ceiling.framesPerSecond, ceiling.stepsPerSecond))
+        print(String(format: "  training:         %.0f frames/s (%.0f steps/s, %.1f updates/s)", framesPerSecond,
+                     framesPerSecond / Double(configuration.frameSkip), result.updatesPerSecond))
+        print(String(format: "  ratio:            %.0f%% of the ceiling", 100 * result.ratio))
+    }
+}
+

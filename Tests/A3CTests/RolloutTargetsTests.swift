@@ -1,0 +1,79 @@
+import Testing
+@testable import A3C
+
+@Suite("Returns and advantages")
+struct RolloutTargetsTests {
+    private func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
+    }
+
+    @Test("episode end: no bootstrap, lambda 1")
+    func episodeEnd() {
+        // gamma 0.5: R2 = 4, R1 = 2 + 0.5*4 = 4, R0 = 1 + 0.5*4 = 3; A_t = R_t - V_t with lambda 1.
+        let (returns, advantages) = RolloutTargets.compute(rewards: [1, 2, 4], values: [0.5, 1, 2], bootstrap: 0,
+                                                           gamma: 0.5, lambda: 1)
+        #expect(close(returns, [3, 4, 4]))
+        #expect(close(advantages, [2.5, 3, 2]))
+    }
+
+    @Test("cut rollout: bootstrap from V(s_T)")
+    func bootstrap() {
+        // gamma 0.9, V_T = 10: R1 = 1 + 9 = 10, R0 = 0 + 0.9*10 = 9.
+        let (returns, advantages) = RolloutTargets.compute(rewards: [0, 1], values: [5, 6], bootstrap: 10,
+                                                           gamma: 0.9, lambda: 1)
+        #expect(close(returns, [9, 10]))
+        #expect(close(advantages, [4, 4]))
+    }
+
+    @Test("lambda < 1: generalized advantage estimation by hand")
+    func gae() {
+        // gamma 0.9, lambda 0.5, V = [1, 2], bootstrap 3, r = [1, 1]:
+        // delta1 = 1 + 0.9*3 - 2 = 1.7; delta0 = 1 + 0.9*2 - 1 = 1.8
+        // A1 = 1.7; A0 = 1.8 + 0.45*1.7 = 2.565. Returns ignore lambda: R1 = 1 + 2.7 = 3.7, R0 = 1 + 0.9*3.7 = 4.33.
+        let (returns, advantages) = RolloutTargets.compute(rewards: [1, 1], values: [1, 2], bootstrap: 3,
+                                                           gamma: 0.9, lambda: 0.5)
+        #expect(close(returns, [4.33, 3.7]))
+        #expect(close(advantages, [2.565, 1.7]))
+    }
+
+    @Test("lambda 1 advantages equal returns minus values", arguments: [0.0, 2.5] as [Float])
+    func lambdaOneIsNStep(bootstrap: Float) {
+        let rewards: [Float] = [0.3, -1, 0, 2, 0.5]
+        let values: [Float] = [0.1, 0.2, -0.3, 1, 0]
+        let (returns, advantages) = RolloutTargets.compute(rewards: rewards, values: values, bootstrap: bootstrap,
+                                                           gamma: 0.99, lambda: 1)
+        #expect(close(advantages, zip(returns, values).map { $0 - $1 }, tolerance: 1e-4))
+    }
+}
+
+@Suite("Training configuration")
+struct TrainingConfigurationTests {
+    @Test("invalid settings name the option", arguments: [
+        ({ (c: inout TrainingConfiguration) in c.workers = 0 }, "--workers"),
+        ({ (c: inout TrainingConfiguration) in c.learningRate = -1 }, "--learning-rate"),
+        ({ (c: inout TrainingConfiguration) in c.rolloutLength = 0 }, "--rollout-length"),
+        ({ (c: inout TrainingConfiguration) in c.gamma = 1.5 }, "--gamma"),
+        ({ (c: inout TrainingConfiguration) in c.frameSkip = 0 }, "--frame-skip"),
+        ({ (c: inout TrainingConfiguration) in c.maxMinutes = 0 }, "--max-minutes"),
+        ({ (c: inout TrainingConfiguration) in c.maxFrames = -5 }, "--max-frames"),
+    ] as [((inout TrainingConfiguration) -> Void, String)])
+    func invalid(change: (inout TrainingConfiguration) -> Void, option: String) {
+        var configuration = TrainingConfiguration()
+        change(&configuration)
+        do {
+            try configuration.validate()
+            Issue.record("expected \(option) to be rejected")
+        } catch {
+            #expect("\(error)".contains(option))
+        }
+    }
+
+    @Test("defaults are the seed's and validate")
+    func defaults() throws {
+        let configuration = TrainingConfiguration()
+        try configuration.validate()
+        #expect(configuration.rolloutLength == 30 && configuration.gamma == 0.99 && configuration.learningRate == 1e-4)
+        #expect(configuration.maxGradientNorm == 40 && configuration.rewardScale == 0.01 && configuration.frameSkip == 4)
+        #expect(configuration.timeBudgetSeconds == TrainingConfiguration.defaultMinutes * 60)
+    }
+}

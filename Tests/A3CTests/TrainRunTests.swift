@@ -1,0 +1,119 @@
+import Foundation
+import Telemetry
+import Testing
+@testable import A3C
+
+/// The `a3c` executable built next to this test bundle.
+func a3cExecutable() throws -> URL {
+    let testBinary = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    var directory = testBinary.deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("a3c")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    throw TrainingError.invalidOption("the a3c executable was not found next to \(testBinary.path); run `swift build` first")
+}
+
+/// Runs `a3c` with arguments; returns exit status and the combined output.
+@discardableResult
+func runA3C(_ arguments: [String], in directory: URL? = nil, timeout: Double = 300) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = try a3cExecutable()
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-out-\(UUID().uuidString).txt")
+    FileManager.default.createFile(atPath: output.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: output)
+    defer { try? FileManager.default.removeItem(at: output) }
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while process.isRunning && Date() < deadline { usleep(50_000) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    try handle.close()
+    return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+}
+
+@Suite("a3c train on the real engine", .serialized)
+struct TrainRunTests {
+    @Test("a short run writes every file of the run directory, and --resume continues it")
+    func shortRunAndResume() throws {
+        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: logdir) }
+        let first = try runA3C(["train", "--max-frames", "6000", "--workers", "2", "--logdir", logdir.path,
+                                "--gif-every", "1", "--checkpoint-every", "5", "--quiet"])
+        #expect(first.status == 0, "train failed: \(first.output)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: logdir.path)
+        #expect(runs.count == 1 && runs[0].hasPrefix("basic__a3c__1__"), "\(runs)")
+        let run = logdir.appendingPathComponent(runs[0])
+        let files = try FileManager.default.contentsOfDirectory(atPath: run.path)
+        #expect(files.contains("config.json") && files.contains("episodes.csv") && files.contains("checkpoints") && files.contains("gifs"))
+
+        // TensorBoard: record framing and CRCs verified by the reader, the seed's tags present.
+        let eventFiles = try EventFileReader.eventFiles(in: run)
+        #expect(eventFiles.count == 1)
+        let events = try EventFileReader.events(at: eventFiles[0])
+        #expect(events.first?.fileVersion == "brain.Event:2")
+        let tags = Set(events.flatMap { $0.scalars.map(\.tag) })
+        for tag in ["Perf/Reward", "Perf/Length", "Perf/Value", "Losses/Value Loss", "Losses/Policy Loss",
+                    "Losses/Entropy", "Losses/Grad Norm", "Losses/Var Norm", "charts/frames_per_second"] {
+            #expect(tags.contains(tag), "missing TensorBoard tag \(tag)")
+        }
+
+        // GIF: a real GIF89a with a trailer.
+        let gifs = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("gifs").path)
+        #expect(!gifs.isEmpty)
+        let gif = try Data(contentsOf: run.appendingPathComponent("gifs").appendingPathComponent(gifs.sorted()[0]))
+        #expect(gif.prefix(6) == Data("GIF89a".utf8) && gif.last == 0x3B)
+
+        // episodes.csv: header and rows.
+        let rows = try CSVReader.read(run.appendingPathComponent("episodes.csv"))
+        #expect(rows.first == RunDirectory.episodesHeader)
+        #expect(rows.count > 5)
+
+        // Checkpoints: model + optimizer + state, loadable counters.
+        let store = CheckpointStore(runDirectory: run, keep: 5)
+        let newest = try #require(store.checkpoints().last)
+        let counters = try CheckpointStore.counters(in: newest)
+        #expect(counters.frames >= 6000)
+
+        // Resume: counters continue from the checkpoint, same run directory, one more event file.
+        let second = try runA3C(["train", "--resume", run.path, "--max-frames", "10000", "--quiet"])
+        #expect(second.status == 0, "resume failed: \(second.output)")
+        #expect(second.output.contains("resuming"))
+        let resumed = try CheckpointStore.counters(in: try #require(store.checkpoints().last))
+        #expect(resumed.frames >= 10000 && resumed.episodes > counters.episodes && resumed.updates > counters.updates)
+        let allRows = try CSVReader.read(run.appendingPathComponent("episodes.csv"))
+        let frameColumn = allRows.dropFirst().map { Int($0[2])! }
+        #expect(allRows.count > rows.count)
+        #expect(zip(frameColumn, frameColumn.dropFirst()).allSatisfy { $0 <= $1 }, "frame counts must never go back")
+
+        // play: the trained agent plays and writes a GIF.
+        let gifPath = logdir.appendingPathComponent("play.gif")
+        let play = try runA3C(["play", run.path, "--episodes", "2", "--gif", gifPath.path])
+        #expect(play.status == 0, "play failed: \(play.output)")
+        #expect(play.output.contains("2 episodes: mean"))
+        #expect(FileManager.default.fileExists(atPath: gifPath.path))
+    }
+
+    @Test("bad invocations get a clear message and a non-zero exit", arguments: [
+        (["train", "--workers", "0"], "--workers"),
+        (["train", "--learning-rate", "-1"], "--learning-rate"),
+        (["train", "--rollout-length", "0"], "--rollout-length"),
+        (["train", "--scenario", "no_such_scenario", "--max-frames", "100"], "Valid scenarios"),
+        (["train", "--resume", "/nonexistent/run"], "not a run directory"),
+        (["train", "--logdir", "/proc/a3c-cannot-write", "--max-frames", "100"], "cannot write"),
+        (["play", "/nonexistent/run"], "not a run directory"),
+        (["bench", "env", "--envs", "0"], "--envs"),
+        (["train", "--optimizer", "sgd"], "adam"),
+    ])
+    func badInvocations(arguments: [String], expected: String) throws {
+        let result = try runA3C(arguments, timeout: 60)
+        #expect(result.status != 0, "\(arguments) should fail")
+        #expect(result.output.contains(expected), "\(arguments): \(result.output)")
+        #expect(!result.output.contains("Fatal error") && !result.output.contains("Stack dump"))
+    }
+}
