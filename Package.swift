@@ -48,7 +48,10 @@ let package = Package(
         ),
         .target(name: "ViZDoom", dependencies: ["_ViZDoomShim"], swiftSettings: v5),
         .systemLibrary(name: "_CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "NeuralCore", dependencies: ["_CBLAS"], swiftSettings: v5),
+        // Optimized even in debug builds: the tests train real networks (the learning tests would
+        // take minutes instead of seconds at -Onone), and this module is exercised, not stepped through.
+        .target(name: "NeuralCore", dependencies: ["_CBLAS"],
+                swiftSettings: v5 + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Telemetry", swiftSettings: v5),
         .target(name: "A3C", dependencies: ["ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
         .executableTarget(
@@ -62,7 +65,7 @@ let package = Package(
         .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom"], swiftSettings: v5),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"], swiftSettings: v5),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: v5),
-        .testTarget(name: "A3CTests", dependencies: ["A3C"], swiftSettings: v5),
+        .testTarget(name: "A3CTests", dependencies: ["A3C", "ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -27,8 +27,8 @@ public final class Trainer {
     /// - makeEnvironment: worker index -> its environment; nil means ViZDoom with the configuration's
     ///   scenario and frame skip (the product). Tests pass a small environment of their own.
     public init(configuration: TrainingConfiguration, resumeFrom: RunDirectory? = nil,
-                makeEnvironment: ((Int) throws -> Environment)? = nil,
-                log: ((String) -> Void)? = nil) throws {
+                log: ((String) -> Void)? = nil,
+                makeEnvironment: ((Int) throws -> Environment)? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
         self.log = log

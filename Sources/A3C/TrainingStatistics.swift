@@ -95,12 +95,16 @@ public final class TrainingStatistics: @unchecked Sendable {
     public func addEpisode(rawReturn: Double, length: Int, meanValue: Double) -> (number: Int, counters: Counters) {
         lock.withLock {
             counters.episodes += 1
-            counters.recentReturns.append(rawReturn)
-            if counters.recentReturns.count > Self.rollingWindow { counters.recentReturns.removeFirst() }
-            pending.reward += rawReturn
-            pending.length += Double(length)
-            pending.value += meanValue
-            pending.episodes += 1
+            // A non-finite return (a broken environment) is counted as an episode but kept out of the
+            // means, so that it can neither poison the curves nor make the counters unserializable.
+            if rawReturn.isFinite && meanValue.isFinite {
+                counters.recentReturns.append(rawReturn)
+                if counters.recentReturns.count > Self.rollingWindow { counters.recentReturns.removeFirst() }
+                pending.reward += rawReturn
+                pending.length += Double(length)
+                pending.value += meanValue
+                pending.episodes += 1
+            }
             var copy = counters
             copy.elapsedSeconds = sessionStartElapsed + Date().timeIntervalSince(sessionStart)
             return (counters.episodes, copy)

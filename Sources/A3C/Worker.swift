@@ -59,6 +59,12 @@ public final class Worker {
     private var gifSize = (height: 0, width: 0)
     private var recordingGIF = false
 
+    /// Non-finite updates in a row after which the worker stops training (a persistent blow-up).
+    public static let maxConsecutiveSkippedUpdates = 20
+    private var consecutiveSkippedUpdates = 0
+    /// Set when an engine died or failed to start; the next engine that starts counts as a restart.
+    private var replacingFailedEngine = false
+
     /// Maximum consecutive failed engine starts before the worker gives up.
     public static let maxStartAttempts = 5
 
@@ -101,7 +107,7 @@ public final class Worker {
                 try rollout(shouldStop: shouldStop)
             } catch let error as ViZDoomError where environment != nil && Self.isEngineFailure(error) {
                 reporter?.note("worker \(index): engine failed (\(error)); discarding the episode and restarting it")
-                statistics.addEngineRestart()
+                replacingFailedEngine = true
                 environment?.close()
                 environment = nil
             }
@@ -123,6 +129,9 @@ public final class Worker {
                 let environment = try makeEnvironment()
                 self.environment = environment
                 try beginEpisode(environment)
+                // A restart is a new engine in place of one that died (mid-run or while starting).
+                if replacingFailedEngine { statistics.addEngineRestart() }
+                replacingFailedEngine = false
                 return
             } catch {
                 environment?.close()
@@ -130,6 +139,7 @@ public final class Worker {
                 if attempt == Self.maxStartAttempts || shouldStop() {
                     throw TrainingError.workerFailed("worker \(index) could not start its engine after \(attempt) attempts: \(error)")
                 }
+                replacingFailedEngine = true
                 reporter?.note("worker \(index): engine start failed (\(error)); retrying in \(delay) s")
                 Thread.sleep(forTimeInterval: delay)
                 delay *= 2
@@ -214,8 +224,14 @@ public final class Worker {
         if gradientNorm.isFinite {
             statistics.addUpdate(valueLoss: loss.valueLoss, policyLoss: loss.policyLoss, entropy: loss.entropy,
                                  gradientNorm: gradientNorm)
+            consecutiveSkippedUpdates = 0
         } else {
             statistics.addSkippedUpdate()
+            consecutiveSkippedUpdates += 1
+            reporter?.note("worker \(index): skipped an update with a non-finite loss or gradient (\(consecutiveSkippedUpdates) in a row)")
+            if consecutiveSkippedUpdates >= Self.maxConsecutiveSkippedUpdates {
+                throw TrainingError.diverged("worker \(index) produced \(consecutiveSkippedUpdates) non-finite updates in a row; none reached the global parameters, so the last checkpoint is good. Try a lower --learning-rate or --max-grad-norm")
+            }
         }
 
         if finished {

@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run in RUN_DIR from its last checkpoint (parameters, optimizer, counters, settings). --max-frames is the run's total; --max-minutes counts this session.")
     var resume: String?
 
-    @Flag(help: "No progress display; only the final summary.")
+    @Flag(help: "No progress display and no per-worker notes; only the run's landmarks and the final summary.")
     var quiet = false
 
     func validate() throws {
@@ -117,7 +117,9 @@ final class Console: @unchecked Sendable {
     func line(_ text: String) {
         lock.withLock {
             if progressShown && isTerminal { print("\r\u{1B}[K", terminator: "") ; progressShown = false }
-            if quiet && !text.hasPrefix("warning") && !text.hasPrefix("error") { return }
+            // --quiet keeps the run's landmarks (run directory, resuming, stopping) and drops the
+            // per-event notes of workers (engine restarts, skipped updates), which the summary counts.
+            if quiet && text.hasPrefix("worker ") { return }
             print(text)
             fflush(stdout)
         }

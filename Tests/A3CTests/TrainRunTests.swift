@@ -1,5 +1,6 @@
 import Foundation
 import Telemetry
+import ViZDoom
 import Testing
 @testable import A3C
 
@@ -83,7 +84,7 @@ struct TrainRunTests {
         // Resume: counters continue from the checkpoint, same run directory, one more event file.
         let second = try runA3C(["train", "--resume", run.path, "--max-frames", "10000", "--quiet"])
         #expect(second.status == 0, "resume failed: \(second.output)")
-        #expect(second.output.contains("resuming"))
+        #expect(second.output.contains("resuming"), "\(second.output)")
         let resumed = try CheckpointStore.counters(in: try #require(store.checkpoints().last))
         #expect(resumed.frames >= 10000 && resumed.episodes > counters.episodes && resumed.updates > counters.updates)
         let allRows = try CSVReader.read(run.appendingPathComponent("episodes.csv"))
@@ -116,4 +117,94 @@ struct TrainRunTests {
         #expect(result.output.contains(expected), "\(arguments): \(result.output)")
         #expect(!result.output.contains("Fatal error") && !result.output.contains("Stack dump"))
     }
+}
+
+/// Direct children of `pid` that are not zombies, from /proc.
+func childProcesses(of pid: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+        guard let child = Int32(entry),
+              let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, fields[0] != "Z", Int32(fields[1]) == pid else { return nil }
+        return child
+    }
+}
+
+/// The engines of an `a3c` process: (engine pid, instance id), through its launchers.
+func engines(of pid: Int32) -> [(pid: Int32, instanceId: String)] {
+    let all = EngineHygiene.engineProcesses()
+    return childProcesses(of: pid).flatMap { launcher in
+        childProcesses(of: launcher).compactMap { engine in all.first { $0.pid == engine } }
+    }
+}
+
+@Suite("a3c train survives faults", .serialized)
+struct TrainFaultTests {
+    @Test("a killed engine is replaced, SIGTERM stops with a checkpoint and status 143 within 10 s, nothing is left")
+    func engineKillThenSigterm() throws {
+        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-fault-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: logdir) }
+        let process = Process()
+        process.executableURL = try a3cExecutable()
+        process.arguments = ["train", "--max-minutes", "5", "--workers", "2", "--logdir", logdir.path, "--gif-every", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let collected = _Collected()
+        output.fileHandleForReading.readabilityHandler = { collected.append($0.availableData) }
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+            let deadline = Date(timeIntervalSinceNow: seconds)
+            while !condition() && Date() < deadline { usleep(50_000) }
+            return condition()
+        }
+        #expect(waitFor(60) { engines(of: process.processIdentifier).count == 2 }, "two engines did not start")
+        var seen = Set(engines(of: process.processIdentifier).map(\.instanceId))
+        let victim = try #require(engines(of: process.processIdentifier).first)
+        kill(victim.pid, SIGKILL)
+        let killedAt = Date()
+        #expect(waitFor(10) {
+            let now = engines(of: process.processIdentifier)
+            seen.formUnion(now.map(\.instanceId))
+            return now.count == 2 && !now.contains { $0.instanceId == victim.instanceId }
+        }, "the killed engine was not replaced")
+        let replacement = Date().timeIntervalSince(killedAt)
+        print("engine replaced in \(replacement) s")
+        #expect(replacement < 5)
+        sleep(2)  // let it train a little with the new engine
+
+        kill(process.processIdentifier, SIGTERM)
+        let stopSent = Date()
+        #expect(waitFor(15) { !process.isRunning }, "the trainer did not stop after SIGTERM")
+        let stopSeconds = Date().timeIntervalSince(stopSent)
+        process.waitUntilExit()
+        output.fileHandleForReading.readabilityHandler = nil
+        let text = collected.text
+        #expect(process.terminationStatus == 143, "exit status \(process.terminationStatus): \(text)")
+        #expect(stopSeconds < 10, "stopping took \(stopSeconds) s")
+        #expect(text.contains("engine restarts: "), "\(text)")
+
+        let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
+        let newest = try #require(CheckpointStore(runDirectory: run, keep: 5).checkpoints().last)
+        let counters = try CheckpointStore.counters(in: newest)
+        #expect(counters.engineRestarts >= 1)
+        #expect(counters.frames > 0)
+
+        // Nothing of ours remains: no engine process, no segment.
+        #expect(waitFor(10) {
+            let live = EngineHygiene.liveInstanceIds()
+            return seen.allSatisfy { !live.contains($0) && EngineHygiene.segments(ofInstance: $0).isEmpty }
+        }, "engines or segments left: \(seen)")
+    }
+}
+
+final class _Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ chunk: Data) { lock.withLock { data.append(chunk) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }

@@ -1,0 +1,113 @@
+import Foundation
+import NeuralCore
+import Testing
+import ViZDoom
+@testable import A3C
+
+/// An environment whose rewards are NaN: every update it produces is non-finite.
+private final class PoisonedEnvironment: Environment {
+    private let inner = SideBarEnvironment(seed: 3)
+    var actionCount: Int { inner.actionCount }
+    var framesPerStep: Int { 1 }
+    func reset() throws { try inner.reset() }
+    func observe(into frame: UnsafeMutableBufferPointer<Float>) throws { try inner.observe(into: frame) }
+    func step(action: Int) throws -> (reward: Double, finished: Bool) { (.nan, try inner.step(action: action).finished) }
+    func withRawScreen<R>(_ body: (UnsafeBufferPointer<UInt8>?, Int, Int) throws -> R) throws -> R { try inner.withRawScreen(body) }
+    func close() {}
+}
+
+private func temporaryDirectory(_ label: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("a3c-\(label)-\(UUID().uuidString)")
+}
+
+@Suite("Fault tolerance")
+struct FaultToleranceTests {
+    @Test("a NaN gradient never reaches the global parameters")
+    func nanGradientIsSkipped() {
+        let network = ActorCriticNetwork(actionCount: 3, seed: 1)
+        let shared = SharedParameters(layout: network.layout, initialParameters: network.parameters,
+                                      optimizer: Adam(parameterCount: network.layout.totalCount))
+        let before = network.parameters.array
+        let gradients = FloatBuffer(count: network.layout.totalCount)
+        gradients.pointer[17] = .nan
+        let norm = shared.apply(gradients: gradients, maxGradientNorm: 40)
+        #expect(!norm.isFinite)
+        let after = FloatBuffer(count: network.layout.totalCount)
+        shared.copyParameters(into: after)
+        let unchanged = after.array == before  // a Bool: a failing array #expect would diff 1.2 M floats
+        #expect(unchanged)
+        #expect(shared.updateCount == 0)
+    }
+
+    @Test("persistent non-finite updates stop training with a clear message; the parameters stay good")
+    func persistentBlowUpStops() throws {
+        var configuration = TrainingConfiguration()
+        configuration.workers = 1
+        configuration.maxFrames = 100_000
+        configuration.rolloutLength = 5
+        configuration.gifEveryEpisodes = 0
+        configuration.logdir = temporaryDirectory("nan").path
+        defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
+        let trainer = try Trainer(configuration: configuration, makeEnvironment: { _ in PoisonedEnvironment() })
+        let initial = FloatBuffer(count: trainer.shared.layout.totalCount)
+        trainer.shared.copyParameters(into: initial)
+        do {
+            try trainer.train()
+            Issue.record("training should have stopped")
+        } catch {
+            #expect("\(error)".contains("non-finite"), "\(error)")
+        }
+        let final = FloatBuffer(count: trainer.shared.layout.totalCount)
+        trainer.shared.copyParameters(into: final)
+        let changed = zip(final.array, initial.array).filter { $0 != $1 }.count
+        #expect(changed == 0, "\(changed) parameters changed")
+        let store = CheckpointStore(runDirectory: trainer.run.url, keep: 5)
+        let counters = try CheckpointStore.counters(in: try #require(store.checkpoints().last))
+        #expect(counters.skippedUpdates >= Worker.maxConsecutiveSkippedUpdates && counters.updates == 0)
+    }
+
+    @Test("a damaged newest checkpoint is reported and the previous one is used; a half-written one is ignored")
+    func damagedNewestCheckpoint() throws {
+        let run = temporaryDirectory("ckpt")
+        defer { try? FileManager.default.removeItem(at: run) }
+        let network = ActorCriticNetwork(actionCount: 3, seed: 1)
+        let shared = SharedParameters(layout: network.layout, initialParameters: network.parameters,
+                                      optimizer: Adam(parameterCount: network.layout.totalCount))
+        let store = CheckpointStore(runDirectory: run, keep: 5)
+        var counters = TrainingStatistics.Counters()
+        counters.frames = 1000
+        try store.save(shared: shared, counters: counters, isBest: false, metadata: [:])
+        counters.frames = 2000
+        let newest = try store.save(shared: shared, counters: counters, isBest: false, metadata: [:])
+        // A crash while writing the next one leaves only its staging folder.
+        let staging = store.directory.appendingPathComponent("ckpt-000000003000.tmp")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: staging.appendingPathComponent(CheckpointStore.modelFile))
+        #expect(store.checkpoints().map(\.lastPathComponent) == ["ckpt-000000001000", "ckpt-000000002000"])
+        // Damage the newest: flip one byte of its tensor data.
+        let model = newest.appendingPathComponent(CheckpointStore.modelFile)
+        var bytes = try Data(contentsOf: model)
+        bytes[bytes.count - 100] ^= 0xFF
+        try bytes.write(to: model)
+        var warnings: [String] = []
+        let (used, restored) = try store.restoreNewest(into: shared) { warnings.append($0) }
+        #expect(used.lastPathComponent == "ckpt-000000001000")
+        #expect(restored.frames == 1000)
+        #expect(warnings.count == 1 && warnings[0].contains("ckpt-000000002000"), "\(warnings)")
+    }
+
+    @Test("counters survive a checkpoint round trip exactly")
+    func countersRoundTrip() throws {
+        let run = temporaryDirectory("counters")
+        defer { try? FileManager.default.removeItem(at: run) }
+        let network = ActorCriticNetwork(actionCount: 2, seed: 5)
+        let shared = SharedParameters(layout: network.layout, initialParameters: network.parameters,
+                                      optimizer: RMSProp(parameterCount: network.layout.totalCount))
+        var counters = TrainingStatistics.Counters()
+        counters.frames = 123_456; counters.episodes = 789; counters.updates = 4_000; counters.engineRestarts = 2
+        counters.recentReturns = [1.5, -3, 95]; counters.bestRollingMean = 31.2; counters.elapsedSeconds = 61.5
+        let saved = try CheckpointStore(runDirectory: run, keep: 1).save(shared: shared, counters: counters, isBest: true, metadata: [:])
+        #expect(try CheckpointStore.counters(in: saved) == counters)
+        #expect(try CheckpointStore.counters(in: CheckpointStore(runDirectory: run, keep: 1).best) == counters)
+    }
+}
