@@ -13,6 +13,7 @@ final class RunOutputs: WorkerReporter {
     private let tensorBoard: TensorBoardWriter
     private let episodes: CSVWriter
     private let throughput = _Throughput()
+    private let gifClock = _IntervalClock()
     var log: ((String) -> Void)?
 
     init(run: RunDirectory, configuration: TrainingConfiguration, statistics: TrainingStatistics,
@@ -74,7 +75,8 @@ final class RunOutputs: WorkerReporter {
     }
 
     func shouldRecordGIF(worker: Int, localEpisode: Int) -> Bool {
-        worker == 0 && configuration.gifEveryEpisodes > 0 && localEpisode % configuration.gifEveryEpisodes == 0
+        guard worker == 0, configuration.gifEveryEpisodes > 0, localEpisode % configuration.gifEveryEpisodes == 0 else { return false }
+        return gifClock.claim(every: configuration.gifMinimumSeconds)
     }
 
     func episodeGIF(worker: Int, localEpisode: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int) {
@@ -132,6 +134,21 @@ private final class _Throughput: @unchecked Sendable {
             lastFrames = frames
             lastTime = now
             return rate
+        }
+    }
+}
+
+/// Grants at most one claim per interval (the first claim always succeeds).
+private final class _IntervalClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: Date?
+
+    func claim(every seconds: Double) -> Bool {
+        lock.withLock {
+            let now = Date()
+            if let last, now.timeIntervalSince(last) < seconds { return false }
+            last = now
+            return true
         }
     }
 }

@@ -45,6 +45,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var logEveryEpisodes = 5
     /// A GIF of worker 0's episode every this many of worker 0's episodes (0 = never).
     public var gifEveryEpisodes = 25
+    /// ...and at most one GIF per this many seconds. The seed's per-episode cadence alone writes
+    /// hundreds of GIFs a minute once episodes of basic take a second (150 MB in 3 minutes);
+    /// 30 s keeps a run's GIFs a readable history of its progress.
+    public var gifMinimumSeconds = 30.0
     /// A checkpoint every this many episodes (all workers together), and one at the end.
     public var checkpointEveryEpisodes = 250
     /// How many periodic checkpoints to keep (the best one is kept apart).
@@ -74,6 +78,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if frameSkip < 1 || frameSkip > 100 { try fail("--frame-skip must be between 1 and 100, got \(frameSkip)") }
         if logEveryEpisodes < 1 { try fail("--log-every must be at least 1 episode, got \(logEveryEpisodes)") }
         if gifEveryEpisodes < 0 { try fail("--gif-every must be >= 0 episodes (0 = no GIFs), got \(gifEveryEpisodes)") }
+        if !(gifMinimumSeconds >= 0 && gifMinimumSeconds.isFinite) { try fail("--gif-min-seconds must be >= 0, got \(gifMinimumSeconds)") }
         if checkpointEveryEpisodes < 1 { try fail("--checkpoint-every must be at least 1 episode, got \(checkpointEveryEpisodes)") }
         if keepCheckpoints < 1 { try fail("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
         if logdir.isEmpty { try fail("--logdir must not be empty") }

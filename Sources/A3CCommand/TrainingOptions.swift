@@ -59,6 +59,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("gif-every"), help: "A GIF of worker 0's episode every N of its episodes; 0 = none. (default: 25)")
     var gifEveryEpisodes: Int?
 
+    @Option(name: .customLong("gif-min-seconds"), help: "At most one GIF per this many seconds. (default: 30)")
+    var gifMinimumSeconds: Double?
+
     @Option(name: .customLong("checkpoint-every"), help: "A checkpoint every N episodes, and one at the end. (default: 250)")
     var checkpointEveryEpisodes: Int?
 
@@ -88,6 +91,7 @@ struct TrainingOptions: ParsableArguments {
         if let frameSkip { c.frameSkip = frameSkip }
         if let logEveryEpisodes { c.logEveryEpisodes = logEveryEpisodes }
         if let gifEveryEpisodes { c.gifEveryEpisodes = gifEveryEpisodes }
+        if let gifMinimumSeconds { c.gifMinimumSeconds = gifMinimumSeconds }
         if let checkpointEveryEpisodes { c.checkpointEveryEpisodes = checkpointEveryEpisodes }
         if let keepCheckpoints { c.keepCheckpoints = keepCheckpoints }
         if let logdir { c.logdir = logdir }
