@@ -88,7 +88,7 @@ public final class Trainer {
             let thread = Thread {
                 defer { done.leave() }
                 do { try worker.run(shouldStop: { stop.isSet }) } catch {
-                    failures.add("\(error)")
+                    failures.add(error)
                     stop.set()
                 }
             }
@@ -128,7 +128,7 @@ public final class Trainer {
         if let saveError {
             throw TrainingError.unwritable(path: checkpoints.directory.path, reason: "\(saveError)")
         }
-        if let failure = failures.first { throw TrainingError.workerFailed(failure) }
+        if let failure = failures.first { throw failure }
         return counters
     }
 
@@ -190,9 +190,10 @@ public final class StopFlag: @unchecked Sendable {
     public func set() { lock.withLock { value = true } }
 }
 
+/// Errors that ended workers; the first is the run's error.
 final class _Failures: @unchecked Sendable {
     private let lock = NSLock()
-    private var messages: [String] = []
-    func add(_ message: String) { lock.withLock { messages.append(message) } }
-    var first: String? { lock.withLock { messages.first } }
+    private var errors: [Error] = []
+    func add(_ error: Error) { lock.withLock { errors.append(error) } }
+    var first: Error? { lock.withLock { errors.first } }
 }
