@@ -14,6 +14,7 @@ final class RunOutputs: WorkerReporter {
     private let episodes: CSVWriter
     private let throughput = _Throughput()
     private let gifClock = _IntervalClock()
+    private let episodeOrder = NSLock()
     var log: ((String) -> Void)?
 
     init(run: RunDirectory, configuration: TrainingConfiguration, statistics: TrainingStatistics,
@@ -39,13 +40,18 @@ final class RunOutputs: WorkerReporter {
     }
 
     func episodeFinished(worker: Int, rawReturn: Double, length: Int, meanValue: Double) {
-        let (number, counters) = statistics.addEpisode(rawReturn: rawReturn, length: length, meanValue: meanValue)
-        do {
-            try episodes.append(row: [String(worker), String(number), String(counters.frames),
-                                      String(format: "%.3f", counters.elapsedSeconds),
-                                      String(format: "%g", rawReturn), String(length)])
-        } catch {
-            log?("warning: cannot append to \(run.episodesURL.path): \(error)")
+        // Counting the episode and appending its row happen under one lock, so that rows reach
+        // episodes.csv in episode order and the frame column never goes back.
+        let (number, counters) = episodeOrder.withLock { () -> (Int, TrainingStatistics.Counters) in
+            let (number, counters) = statistics.addEpisode(rawReturn: rawReturn, length: length, meanValue: meanValue)
+            do {
+                try episodes.append(row: [String(worker), String(number), String(counters.frames),
+                                          String(format: "%.3f", counters.elapsedSeconds),
+                                          String(format: "%g", rawReturn), String(length)])
+            } catch {
+                log?("warning: cannot append to \(run.episodesURL.path): \(error)")
+            }
+            return (number, counters)
         }
         if number % configuration.logEveryEpisodes == 0 { writeSummary(counters) }
     }

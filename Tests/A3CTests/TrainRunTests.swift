@@ -74,6 +74,10 @@ struct TrainRunTests {
         let rows = try CSVReader.read(run.appendingPathComponent("episodes.csv"))
         #expect(rows.first == RunDirectory.episodesHeader)
         #expect(rows.count > 5)
+        let firstFrames = rows.dropFirst().map { Int($0[2])! }
+        let firstEpisodes = rows.dropFirst().map { Int($0[1])! }
+        #expect(zip(firstFrames, firstFrames.dropFirst()).allSatisfy { $0 <= $1 }, "rows must be in frame order")
+        #expect(firstEpisodes == Array(1...firstEpisodes.count), "episode numbers must run 1, 2, 3, ...")
 
         // Checkpoints: model + optimizer + state, loadable counters.
         let store = CheckpointStore(runDirectory: run, keep: 5)
