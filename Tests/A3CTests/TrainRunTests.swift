@@ -114,6 +114,9 @@ struct TrainRunTests {
         (["play", "/nonexistent/run"], "not a run directory"),
         (["bench", "env", "--envs", "0"], "--envs"),
         (["train", "--optimizer", "sgd"], "adam"),
+        (["train", "--scenario", "/nonexistent/custom.cfg", "--max-frames", "100"], "file not found"),
+        (["play", "/"], "not a run directory"),
+        (["play", "/tmp", "--episodes", "0"], "--episodes"),
     ])
     func badInvocations(arguments: [String], expected: String) throws {
         let result = try runA3C(arguments, timeout: 60)
