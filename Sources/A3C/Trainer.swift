@@ -181,15 +181,6 @@ func formatDuration(_ seconds: Double) -> String {
         : String(format: "%02d:%02d", total / 60, total % 60)
 }
 
-/// A flag set once by one thread and read by others (workers poll it every step).
-public final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    public init() {}
-    public var isSet: Bool { lock.withLock { value } }
-    public func set() { lock.withLock { value = true } }
-}
-
 /// Errors that ended workers; the first is the run's error.
 final class _Failures: @unchecked Sendable {
     private let lock = NSLock()

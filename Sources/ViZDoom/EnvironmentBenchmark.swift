@@ -29,7 +29,7 @@ public enum EnvironmentBenchmark {
         let ready = DispatchSemaphore(value: 0)
         let go = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
-        let stop = _Flag()
+        let stop = StopFlag()
         for index in 0..<envs {
             let thread = Thread {
                 defer { done.signal() }
@@ -103,10 +103,11 @@ private final class _Counters: @unchecked Sendable {
     var totalEpisodes: Int { lock.withLock { episodes.reduce(0, +) } }
 }
 
-/// A stop flag read by worker threads on every step.
-final class _Flag: @unchecked Sendable {
+/// A flag set once by one thread and read by others on every step (benchmark and training workers).
+public final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    public init() {}
+    public var isSet: Bool { lock.withLock { value } }
+    public func set() { lock.withLock { value = true } }
 }
