@@ -60,8 +60,10 @@ struct TrainCommand: ParsableCommand {
                 print("engine restarts: \(counters.engineRestarts), skipped updates: \(counters.skippedUpdates)")
             }
             print("run directory: \(trainer.run.url.path)")
-            print("watch the agent play:  a3c play \(trainer.run.url.path) --episodes 5 --gif play.gif")
-            print("continue training:     a3c train --resume \(trainer.run.url.path) --max-minutes 5")
+            // The command as the user invoked it (e.g. .build/release/a3c), so the hints can be pasted.
+            let a3c = CommandLine.arguments.first ?? "a3c"
+            print("watch the agent play:  \(a3c) play \(trainer.run.url.path) --episodes 5 --gif play.gif")
+            print("continue training:     \(a3c) train --resume \(trainer.run.url.path) --max-minutes 5")
             if signals.requested { throw ExitCode(signals.exitStatus) }
         } catch {
             console.finishProgress()
