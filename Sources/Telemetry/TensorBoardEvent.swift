@@ -2,7 +2,9 @@
 /// writes and reads:
 ///
 ///     Event          { double wall_time = 1; int64 step = 2;
-///                      oneof what { string file_version = 3; Summary summary = 5; ... } }
+///                      oneof what { string file_version = 3; Summary summary = 5;
+///                                   SessionLog session_log = 6; ... } }
+///     SessionLog     { SessionStatus status = 1; string checkpoint_path = 2; string msg = 3; }  START = 1
 ///     Summary        { repeated Value value = 1; }
 ///     Summary.Value  { string tag = 1; SummaryMetadata metadata = 9;
 ///                      oneof value { float simple_value = 2; TensorProto tensor = 8; ... } }
@@ -45,14 +47,20 @@ public struct TensorBoardEvent: Sendable, Equatable {
     public var fileVersion: String?
     public var scalars: [Scalar]
     public var texts: [Text]
+    /// A `SessionLog` with status START: the program (re)started at `step`. TensorBoard then
+    /// drops the points of earlier files whose step is >= this step ("purge orphaned data"),
+    /// which is how a run resumed from a checkpoint hides what was logged after that checkpoint
+    /// before a crash. The string is the checkpoint path (may be empty).
+    public var sessionStart: String?
 
     public init(wallTime: Double, step: Int64 = 0, fileVersion: String? = nil,
-                scalars: [Scalar] = [], texts: [Text] = []) {
+                scalars: [Scalar] = [], texts: [Text] = [], sessionStart: String? = nil) {
         self.wallTime = wallTime
         self.step = step
         self.fileVersion = fileVersion
         self.scalars = scalars
         self.texts = texts
+        self.sessionStart = sessionStart
     }
 
     /// The version string TensorBoard expects in the first event of every file.
@@ -61,7 +69,9 @@ public struct TensorBoardEvent: Sendable, Equatable {
     // MARK: - Field numbers
 
     enum Field {
-        static let wallTime = 1, step = 2, fileVersion = 3, summary = 5
+        static let wallTime = 1, step = 2, fileVersion = 3, summary = 5, sessionLog = 6
+        static let sessionStatus = 1, sessionCheckpointPath = 2
+        static let statusStart: Int64 = 1
         static let summaryValue = 1
         static let valueTag = 1, valueSimpleValue = 2, valueTensor = 8, valueMetadata = 9
         static let metadataPluginData = 1, pluginName = 1
@@ -79,6 +89,12 @@ public struct TensorBoardEvent: Sendable, Equatable {
         if step != 0 { event.appendVarintField(Field.step, step) }
         if let fileVersion {
             event.appendStringField(Field.fileVersion, fileVersion)
+        }
+        if let sessionStart {
+            event.appendMessageField(Field.sessionLog) { log in
+                log.appendVarintField(Field.sessionStatus, Field.statusStart)
+                if !sessionStart.isEmpty { log.appendStringField(Field.sessionCheckpointPath, sessionStart) }
+            }
         }
         if !scalars.isEmpty || !texts.isEmpty {
             event.appendMessageField(Field.summary) { summary in
@@ -132,10 +148,32 @@ public struct TensorBoardEvent: Sendable, Equatable {
             case Field.summary:
                 try _ProtobufDecoder.expect(wireType, .lengthDelimited, field: field, in: "Event")
                 try decodeSummary(try reader.readLengthDelimited())
+            case Field.sessionLog:
+                try _ProtobufDecoder.expect(wireType, .lengthDelimited, field: field, in: "Event")
+                try decodeSessionLog(try reader.readLengthDelimited())
             default:
                 try reader.skip(wireType)
             }
         }
+    }
+
+    /// Keeps a SessionLog only if its status is START.
+    private mutating func decodeSessionLog(_ bytes: ArraySlice<UInt8>) throws {
+        var reader = _ProtobufDecoder(bytes)
+        var status: Int64 = 0, path = ""
+        while let (field, wireType) = try reader.readKey() {
+            switch field {
+            case Field.sessionStatus:
+                try _ProtobufDecoder.expect(wireType, .varint, field: field, in: "SessionLog")
+                status = Int64(bitPattern: try reader.readVarint())
+            case Field.sessionCheckpointPath:
+                try _ProtobufDecoder.expect(wireType, .lengthDelimited, field: field, in: "SessionLog")
+                path = try reader.readString()
+            default:
+                try reader.skip(wireType)
+            }
+        }
+        if status == Field.statusStart { sessionStart = path }
     }
 
     private mutating func decodeSummary(_ bytes: ArraySlice<UInt8>) throws {

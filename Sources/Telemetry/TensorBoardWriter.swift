@@ -99,6 +99,14 @@ public final class TensorBoardWriter: Sendable {
                                  scalars: values.map { .init(tag: $0.tag, value: Float($0.value)) }))
     }
 
+    /// Marks a restart at `step` (a `SessionLog` START event, as TensorFlow's supervisor wrote on
+    /// restoring a checkpoint): TensorBoard then hides the points of earlier event files whose
+    /// step is >= `step`, i.e. what a crashed session logged after its last checkpoint.
+    public func addSessionStart(step: Int, checkpointPath: String = "",
+                                wallTime: Double = Date().timeIntervalSince1970) throws {
+        try add(TensorBoardEvent(wallTime: wallTime, step: Int64(step), sessionStart: checkpointPath))
+    }
+
     /// Logs a text summary, shown (as Markdown) in TensorBoard's Text tab: a rank-0 DT_STRING
     /// tensor with plugin metadata "text", the format `tf.summary.text` writes.
     public func addText(tag: String, text: String, step: Int = 0,

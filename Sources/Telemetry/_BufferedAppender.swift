@@ -38,9 +38,11 @@ public struct FlushPolicy: Sendable, Equatable {
 /// An append-only file with an in-memory buffer, flushed by a `FlushPolicy`. Not thread-safe
 /// itself: each writer keeps one inside its `_LockedValueBox`.
 ///
-/// A failed write leaves the file possibly ending in a partial record or row; the appender then
-/// refuses further writes (rethrowing the first error) so nothing is appended after a torn
-/// record, which would make the rest of the file unreadable.
+/// A failed write (a full disk, a file system turned read-only) may have put part of the buffer
+/// in the file; the appender cuts the file back to the length it had before that write, so the
+/// file ends with the last whole record or row (if even that cut fails, the file may end torn;
+/// readers stop at a torn tail). It then refuses further writes, rethrowing the first error,
+/// so nothing is ever appended after a torn record.
 struct _BufferedAppender {
     let path: String
     let policy: FlushPolicy
@@ -48,12 +50,15 @@ struct _BufferedAppender {
     private var buffer: [UInt8] = []
     private var lastFlush: UInt64
     private var failure: TelemetryError?
+    /// Bytes of the file that are whole records: its size at open plus every completed write.
+    private var committedLength: Int?
 
     init(file: _POSIXFile, policy: FlushPolicy) {
         self.path = file.path
         self.file = file
         self.policy = policy
         self.lastFlush = _BufferedAppender.monotonicNanoseconds()
+        self.committedLength = try? file.size()
     }
 
     var isClosed: Bool { file == nil }
@@ -72,7 +77,15 @@ struct _BufferedAppender {
         guard let file else { return }
         do {
             if !buffer.isEmpty {
-                try file.write(buffer)
+                do {
+                    try file.write(buffer)
+                } catch {
+                    // Take back the part of this write that reached the file (O_APPEND: it starts
+                    // at committedLength).
+                    if let committedLength { try? file.truncate(to: committedLength) }
+                    throw error
+                }
+                committedLength = committedLength.map { $0 + buffer.count }
                 buffer.removeAll(keepingCapacity: true)
             }
             if sync { try file.sync() }

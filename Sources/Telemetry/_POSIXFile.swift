@@ -69,6 +69,15 @@ final class _POSIXFile {
         return Int(info.st_size)
     }
 
+    /// Cuts the file to `length` bytes (`ftruncate(2)`): used to take back a partly written record.
+    func truncate(to length: Int) throws {
+        precondition(isOpen, "truncate of closed file '\(path)'")
+        while ftruncate(descriptor, off_t(length)) != 0 {
+            if errno == EINTR { continue }
+            throw TelemetryError.io(operation: "truncate", path: path, errno: errno)
+        }
+    }
+
     /// Reads up to `count` bytes at `offset` (`pread(2)`).
     func read(count: Int, at offset: Int) throws -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)

@@ -63,6 +63,22 @@ struct TensorBoardTests {
         }
     }
 
+    @Test("a session start is TensorFlow's SessionLog START event at its step, and reads back")
+    func sessionStart() throws {
+        try withTemporaryDirectory { directory in
+            let writer = try TensorBoardWriter(logDirectory: directory)
+            try writer.addSessionStart(step: 5_976, checkpointPath: "ckpt", wallTime: 2)
+            try writer.close()
+            let events = try EventFileReader.events(at: writer.url)
+            #expect(events.count == 2 && events[1].sessionStart == "ckpt" && events[1].step == 5_976)
+            // Event{wall_time = 2, step = 5976, session_log (field 6) = {status = START (1), checkpoint_path = "ckpt"}}
+            var payload: [UInt8] = [0x09]
+            withUnsafeBytes(of: (2 as Double).bitPattern.littleEndian) { payload += $0 }
+            payload += [0x10, 0xD8, 0x2E, 0x32, 8, 0x08, 0x01, 0x12, 4] + Array("ckpt".utf8)
+            #expect(events[1].serialized() == payload)
+        }
+    }
+
     @Test("two writers in the same second get different files")
     func uniqueNames() throws {
         try withTemporaryDirectory { directory in
