@@ -27,7 +27,8 @@ public struct CheckpointStore {
     /// Completed periodic checkpoints, oldest first.
     public func checkpoints() -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0.hasPrefix("ckpt-") && !$0.hasSuffix(".tmp") }
+        // Only finished folders: "ckpt-" and digits (not a ".tmp" staging or a ".old" being replaced).
+        return names.filter { $0.hasPrefix("ckpt-") && $0.dropFirst(5).allSatisfy(\.isNumber) && $0.count > 5 }
             .sorted()
             .map { directory.appendingPathComponent($0) }
     }
@@ -42,8 +43,12 @@ public struct CheckpointStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = String(format: "ckpt-%012d", counters.frames)
         let final = directory.appendingPathComponent(name)
-        try write(to: final, shared: shared, counters: counters, metadata: metadata)
-        if isBest { try write(to: best, shared: shared, counters: counters, metadata: metadata) }
+        do {
+            try write(to: final, shared: shared, counters: counters, metadata: metadata)
+            if isBest { try write(to: best, shared: shared, counters: counters, metadata: metadata) }
+        } catch {
+            throw TrainingError.unwritable(path: directory.path, reason: fileErrorDescription(error))
+        }
         let all = checkpoints()
         for old in all.dropLast(keep) { try? FileManager.default.removeItem(at: old) }
         return final
@@ -54,6 +59,10 @@ public struct CheckpointStore {
         let fileManager = FileManager.default
         let staging = final.deletingLastPathComponent().appendingPathComponent(final.lastPathComponent + ".tmp")
         try? fileManager.removeItem(at: staging)
+        // A failed write (full disk, read-only file system) removes its staging folder, which
+        // also gives back the space it took; the checkpoints already in place are not touched.
+        var complete = false
+        defer { if !complete { try? fileManager.removeItem(at: staging) } }
         try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
         var fileMetadata = metadata
         fileMetadata["a3c.frames"] = String(counters.frames)
@@ -68,7 +77,11 @@ public struct CheckpointStore {
         let old = final.deletingLastPathComponent().appendingPathComponent(final.lastPathComponent + ".old")
         try? fileManager.removeItem(at: old)
         if fileManager.fileExists(atPath: final.path) { try fileManager.moveItem(at: final, to: old) }
-        try fileManager.moveItem(at: staging, to: final)
+        do { try fileManager.moveItem(at: staging, to: final) } catch {
+            if fileManager.fileExists(atPath: old.path) { try? fileManager.moveItem(at: old, to: final) }
+            throw error
+        }
+        complete = true
         try? fileManager.removeItem(at: old)
         let descriptor = open(final.deletingLastPathComponent().path, O_RDONLY)
         if descriptor >= 0 { fsync(descriptor); close(descriptor) }
@@ -102,4 +115,18 @@ public struct CheckpointStore {
         }
         throw TrainingError.noCheckpoint(directory.path)
     }
+}
+
+/// "<path>: <the OS's reason>" for a Foundation file error (e.g. ".../ckpt-000000006036.tmp:
+/// Permission denied"), instead of its NSError dump; other errors as they describe themselves.
+func fileErrorDescription(_ swiftError: Error) -> String {
+    let error = swiftError as NSError
+    guard error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain else { return "\(swiftError)" }
+    let path = error.userInfo[NSFilePathErrorKey] as? String
+    if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        let reason = String(cString: strerror(Int32(underlying.code)))
+        return path.map { "\($0): \(reason)" } ?? reason
+    }
+    if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+    return "\(error)"
 }

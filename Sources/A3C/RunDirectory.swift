@@ -13,12 +13,14 @@ public struct RunDirectory {
     public static let configFile = "config.json"
     public static let episodesFile = "episodes.csv"
     public static let episodesHeader = ["worker", "episode", "frames", "wall_time", "raw_return", "length"]
+    public static let discardedEpisodesFile = "episodes.discarded.csv"
 
     public init(url: URL) { self.url = url }
 
     public var configURL: URL { url.appendingPathComponent(Self.configFile) }
     public var episodesURL: URL { url.appendingPathComponent(Self.episodesFile) }
     public var gifsURL: URL { url.appendingPathComponent("gifs") }
+    public var discardedEpisodesURL: URL { url.appendingPathComponent(Self.discardedEpisodesFile) }
 
     /// The scenario's name for run names: a built-in name, or a `.cfg` file's base name.
     static func scenarioLabel(_ scenario: String) -> String {
@@ -72,5 +74,38 @@ public struct RunDirectory {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(data: try encoder.encode(configuration), to: configURL)
+    }
+
+    /// Before a resume from a checkpoint taken after `episodes` episodes: moves the rows of
+    /// `episodes.csv` for later episodes (logged by a session that then died by SIGKILL or power
+    /// loss, so their learning is lost with it), and any torn row, to `episodes.discarded.csv`.
+    /// `episodes.csv` then continues where the checkpoint left it, its frame column never steps
+    /// back, and no row is lost. The discarded rows are written first, then `episodes.csv` is
+    /// replaced atomically, so a crash in between duplicates rows but never drops one.
+    /// Returns how many rows were moved (0 after a clean stop, which checkpoints every episode).
+    @discardableResult
+    public func setAsideEpisodes(after episodes: Int) throws -> Int {
+        guard let data = FileManager.default.contents(atPath: episodesURL.path), !data.isEmpty else { return 0 }
+        let text = String(decoding: data, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }  // the file's final line break
+        guard let header = lines.first else { return 0 }
+        let columns = Self.episodesHeader.count
+        let episodeColumn = Self.episodesHeader.firstIndex(of: "episode")!
+        var kept = [header], discarded: [String] = []
+        for line in lines.dropFirst() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            if fields.count == columns, let number = Int(fields[episodeColumn]), number <= episodes {
+                kept.append(line)
+            } else {
+                discarded.append(line)
+            }
+        }
+        guard !discarded.isEmpty else { return 0 }
+        let previous = FileManager.default.contents(atPath: discardedEpisodesURL.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let discardedText = (previous.isEmpty ? header + "\n" : previous) + discarded.joined(separator: "\n") + "\n"
+        try AtomicFile.write(data: Data(discardedText.utf8), to: discardedEpisodesURL)
+        try AtomicFile.write(data: Data((kept.joined(separator: "\n") + "\n").utf8), to: episodesURL)
+        return discarded.count
     }
 }

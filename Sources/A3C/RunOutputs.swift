@@ -15,7 +15,17 @@ final class RunOutputs: WorkerReporter {
     private let throughput = _Throughput()
     private let gifClock = _IntervalClock()
     private let episodeOrder = NSLock()
+    private let failures = _Failures()
     var log: ((String) -> Void)?
+
+    /// The first write into the run directory that failed (episodes.csv, TensorBoard, a GIF), as
+    /// "<file>: <reason>". The trainer polls it and stops: a full disk or a read-only directory
+    /// would also stop the next checkpoint, so training on would only burn time that cannot be kept.
+    var writeFailure: String? { failures.first.map { "\($0)" } }
+
+    private func recordFailure(_ file: URL, _ error: Error) {
+        failures.add(_WriteFailure(description: "\(file.lastPathComponent): \(error)"))
+    }
 
     init(run: RunDirectory, configuration: TrainingConfiguration, statistics: TrainingStatistics,
          shared: SharedParameters) throws {
@@ -49,7 +59,7 @@ final class RunOutputs: WorkerReporter {
                                           String(format: "%.3f", counters.elapsedSeconds),
                                           String(format: "%g", rawReturn), String(length)])
             } catch {
-                log?("warning: cannot append to \(run.episodesURL.path): \(error)")
+                recordFailure(run.episodesURL, error)
             }
             return (number, counters)
         }
@@ -76,7 +86,7 @@ final class RunOutputs: WorkerReporter {
                         ("Losses/Entropy", summary.entropy), ("Losses/Grad Norm", summary.gradientNorm)]
         }
         do { try tensorBoard.addScalars(scalars, step: counters.frames) } catch {
-            log?("warning: cannot write TensorBoard summary in \(run.url.path): \(error)")
+            recordFailure(tensorBoard.url, error)
         }
     }
 
@@ -92,15 +102,24 @@ final class RunOutputs: WorkerReporter {
             try writeEpisodeGIF(frames: frames, frameCount: frameCount, height: height, width: width,
                                 frameSkip: configuration.frameSkip, to: url)
         } catch {
-            log?("warning: cannot write \(url.path): \(error)")
+            try? FileManager.default.removeItem(at: url)  // never leave a partial GIF behind
+            recordFailure(url, error)
         }
     }
 
     func note(_ message: String) { log?(message) }
 
     func checkpointSaved(_ url: URL, counters: TrainingStatistics.Counters) {
-        try? tensorBoard.flush()
-        try? episodes.flush()
+        do { try tensorBoard.flush() } catch { recordFailure(tensorBoard.url, error) }
+        do { try episodes.flush() } catch { recordFailure(run.episodesURL, error) }
+    }
+
+    /// Marks a resumed session in TensorBoard at the checkpoint's step, so points that a crashed
+    /// session logged after that checkpoint are hidden (see `TensorBoardWriter.addSessionStart`).
+    func sessionResumed(from checkpoint: URL, frames: Int) {
+        do { try tensorBoard.addSessionStart(step: frames, checkpointPath: checkpoint.path) } catch {
+            recordFailure(tensorBoard.url, error)
+        }
     }
 
     func close() {
@@ -123,6 +142,8 @@ func writeEpisodeGIF(frames: [UInt8], frameCount: Int, height: Int, width: Int, 
     }
     try writer.finish()
 }
+
+private struct _WriteFailure: Error, CustomStringConvertible { let description: String }
 
 /// Frames per second between successive summaries.
 private final class _Throughput: @unchecked Sendable {

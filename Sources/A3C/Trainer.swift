@@ -17,6 +17,8 @@ public final class Trainer {
     private let makeEnvironment: (Int) throws -> Environment
     /// Frames at which this session started (for frames/s).
     private let startFrames: Int
+    /// The checkpoint this session resumed from, if any.
+    private let resumedFrom: URL?
     /// Where the text output goes (progress, notes); nil for silence.
     public var log: ((String) -> Void)?
     /// Called about once a second with the progress line; nil for no progress display.
@@ -40,10 +42,17 @@ public final class Trainer {
         } else {
             // ViZDoom: the action count is the scenario's button count, read without starting an engine.
             actionCount = try DoomEnvironment.actionCount(scenario: configuration.scenario)
-            self.makeEnvironment = { index in
+            let makeEnvironment: (Int) throws -> Environment = { index in
                 var game = GameConfiguration(scenario: configuration.scenario)
                 game.seed = UInt32(truncatingIfNeeded: configuration.seed &+ UInt64(index) &* 1000)
                 return try DoomEnvironment(configuration: game, frameSkip: configuration.frameSkip)
+            }
+            self.makeEnvironment = makeEnvironment
+            // One engine started and closed before anything is written: a scenario whose map, WAD
+            // or settings the engine refuses fails here, once, with the engine's own message,
+            // instead of in every worker after its restart backoff, and leaves no run directory.
+            do { try makeEnvironment(0).close() } catch {
+                throw TrainingError.invalidOption("the engine cannot start scenario \(configuration.scenario): \(error)")
             }
         }
 
@@ -62,15 +71,26 @@ public final class Trainer {
             let (used, counters) = try checkpoints.restoreNewest(into: shared) { log?("warning: \($0)") }
             statistics = TrainingStatistics(restoring: counters)
             log?("resuming \(run.url.path) from \(used.lastPathComponent): \(counters.frames) frames, \(counters.episodes) episodes")
+            resumedFrom = used
+            do {
+                let moved = try run.setAsideEpisodes(after: counters.episodes)
+                if moved > 0 {
+                    log?("episodes.csv: \(moved) rows logged after \(used.lastPathComponent) (their training was lost with the previous session) moved to \(RunDirectory.discardedEpisodesFile)")
+                }
+            } catch {
+                throw TrainingError.unwritable(path: run.episodesURL.path, reason: "\(error)")
+            }
         } else {
             run = try RunDirectory.create(for: configuration)
             checkpoints = CheckpointStore(runDirectory: run.url, keep: configuration.keepCheckpoints)
             statistics = TrainingStatistics()
             try run.writeConfiguration(configuration)
+            resumedFrom = nil
         }
         startFrames = statistics.snapshot().frames
         outputs = try RunOutputs(run: run, configuration: configuration, statistics: statistics, shared: shared)
         outputs.log = log
+        if let resumedFrom { outputs.sessionResumed(from: resumedFrom, frames: startFrames) }
     }
 
     /// Trains until the budget is spent or `stopRequested()` is true; always ends with a checkpoint
@@ -100,16 +120,19 @@ public final class Trainer {
         var nextProgress = Date()
         var stopReason = "budget reached"
         var lastCheckpointEpisodes = statistics.snapshot().episodes
-        var saveError: Error?
+        var writeFailure: String?
         while true {
             if done.wait(timeout: .now() + 0.1) == .success { stopReason = "all workers stopped"; break }
             if stopRequested() { stopReason = "interrupted"; break }
             if stop.isSet { stopReason = "a worker failed"; break }
+            if let failure = outputs.writeFailure { writeFailure = failure; stopReason = "the run directory cannot be written"; break }
             let counters = statistics.snapshot()
             if budgetReached(counters) { break }
             if counters.episodes / configuration.checkpointEveryEpisodes > lastCheckpointEpisodes / configuration.checkpointEveryEpisodes {
                 lastCheckpointEpisodes = counters.episodes
-                do { try saveCheckpoint() } catch { saveError = error; stopReason = "a checkpoint could not be written"; break }
+                do { try saveCheckpoint() } catch {
+                    writeFailure = "checkpoint \(Self.reason(error))"; stopReason = "a checkpoint could not be written"; break
+                }
             }
             if Date() >= nextProgress {
                 progress?(progressLine(counters))
@@ -121,15 +144,25 @@ public final class Trainer {
         let counters = statistics.snapshot()
         progress?(progressLine(counters))
         log?("stopping: \(stopReason)")
-        if saveError == nil {
-            do { try saveCheckpoint() } catch { saveError = error }
+        // The final checkpoint. After a write failure it is still tried (a failure of one file
+        // need not mean the next fails too); a checkpoint that cannot be written leaves the
+        // previous ones as they were, since each is assembled aside and renamed into place.
+        do { try saveCheckpoint() } catch {
+            if writeFailure == nil { writeFailure = "checkpoint \(Self.reason(error))" }
         }
         outputs.close()
-        if let saveError {
-            throw TrainingError.unwritable(path: checkpoints.directory.path, reason: "\(saveError)")
+        if let failure = writeFailure ?? outputs.writeFailure {
+            throw TrainingError.runDirectoryFailed(run: run.url.path, reason: failure,
+                                                   lastCheckpoint: checkpoints.checkpoints().last?.path)
         }
         if let failure = failures.first { throw failure }
         return counters
+    }
+
+    /// The reason inside a checkpoint error (its path and the OS's words).
+    private static func reason(_ error: Error) -> String {
+        if case TrainingError.unwritable(_, let reason) = error { return reason }
+        return "\(error)"
     }
 
     private func budgetReached(_ counters: TrainingStatistics.Counters) -> Bool {

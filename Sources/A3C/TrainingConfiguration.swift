@@ -100,6 +100,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case incompatibleCheckpoint(String)
     case diverged(String)
     case workerFailed(String)
+    /// The run directory stopped accepting writes while training (a full disk, a read-only
+    /// file system): training stops, and the message names the last good checkpoint.
+    case runDirectoryFailed(run: String, reason: String, lastCheckpoint: String?)
 
     public var description: String {
         switch self {
@@ -111,6 +114,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .incompatibleCheckpoint(let message): return "incompatible checkpoint: \(message)"
         case .diverged(let message): return "training stopped: \(message)"
         case .workerFailed(let message): return "a worker failed: \(message)"
+        case .runDirectoryFailed(let run, let reason, let lastCheckpoint):
+            let kept = lastCheckpoint.map { "the last good checkpoint is \($0), intact" }
+                ?? "no checkpoint was written yet"
+            return "training stopped: the run directory \(run) cannot be written (\(reason)); \(kept), and the rows and events already written are whole. Free some space or make the directory writable, then continue with `a3c train --resume \(run)`"
         }
     }
 }
