@@ -86,7 +86,9 @@ void vzd_destroy(VZDGame *game) {
 
 VZDStatus vzd_load_config(VZDGame *game, const char *path, VZDError *error) {
     return guarded(game, error, [&] {
-        if (!game->game.loadConfig(path ? path : "")) invalid(std::string("cannot read config file ") + (path ? path : "(null)"));
+        if (!game->game.loadConfig(path ? path : "")) invalid(std::string("cannot read config file ") + (path ? path : "(null)")
+            + ": ViZDoom rejected some of its lines (its WARNING lines above name them); fix those keys or values"
+              " (ViZDoom's scenarios/*.cfg show the accepted ones), or pick a built-in scenario: a3c scenarios");
     });
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 import Testing
 @testable import A3C
 
@@ -68,5 +69,66 @@ struct MalformedInputTests {
         } catch {
             #expect("\(error)".contains("incompatible checkpoint"), "\(error)")
         }
+    }
+
+    @Test("on resume, episodes.csv rows past the checkpoint and torn rows move to episodes.discarded.csv")
+    func setAsideEpisodes() throws {
+        let run = try writeRun(config: Data("{}".utf8))
+        defer { try? FileManager.default.removeItem(at: run) }
+        let directory = RunDirectory(url: run)
+        let header = RunDirectory.episodesHeader.joined(separator: ",")
+        // Episodes 1-3 are in the checkpoint; 4 and 5 were logged after it; then a row torn by power loss.
+        let rows = ["0,1,40,0.1,10,10", "1,2,80,0.2,-5,10", "0,3,120,0.3,7,10", "1,4,160,0.4,9,10", "0,5,200,0.5,1,10", "1,6,2"]
+        try Data((([header] + rows).joined(separator: "\n")).utf8).write(to: directory.episodesURL)
+        #expect(try directory.setAsideEpisodes(after: 3) == 3)
+        #expect(try CSVReader.read(directory.episodesURL).map { $0.joined(separator: ",") } == [header] + rows.prefix(3))
+        let discarded = try String(contentsOf: directory.discardedEpisodesURL, encoding: .utf8)
+        #expect(discarded == ([header] + rows.suffix(3)).joined(separator: "\n") + "\n")
+        // A second resume from the same checkpoint moves nothing more; a clean file is left alone.
+        #expect(try directory.setAsideEpisodes(after: 3) == 0)
+        #expect(try String(contentsOf: directory.discardedEpisodesURL, encoding: .utf8) == discarded)
+    }
+
+    @Test("malformed scenario files get their own clear message and a non-zero exit, before any run directory",
+          arguments: [
+              ("binary.cfg", "\u{01}\u{02}\u{7F} garbage\n", "ViZDoom rejected some of its lines"),
+              ("bad-value.cfg", "screen_resolution = RES_1X1\navailable_buttons = { ATTACK }\n", "ViZDoom rejected some of its lines"),
+              ("bad-button.cfg", "available_buttons = { JUMP_HIGHER }\n", "ViZDoom rejected some of its lines"),
+              ("no-buttons.cfg", "doom_skill = 3\n", "has no available buttons"),
+              ("missing-wad.cfg", "doom_scenario_path = nowhere.wad\navailable_buttons = { ATTACK }\n", "file not found"),
+          ])
+    func malformedScenarioFiles(name: String, content: String, expected: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-badcfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cfg = directory.appendingPathComponent(name)
+        try Data(content.utf8).write(to: cfg)
+        let logdir = directory.appendingPathComponent("runs")
+        let result = try runA3C(["train", "--scenario", cfg.path, "--max-frames", "1000", "--quiet", "--logdir", logdir.path], timeout: 60)
+        #expect(result.status != 0)
+        #expect(result.output.contains(expected) && result.output.contains(cfg.lastPathComponent.replacingOccurrences(of: ".cfg", with: "")),
+                "\(result.output)")
+        #expect(!result.output.contains("Fatal error") && !result.output.contains("Stack dump"))
+        let runs = (try? FileManager.default.contentsOfDirectory(atPath: logdir.path)) ?? []
+        #expect(runs.isEmpty, "a run directory was created for a scenario that cannot run: \(runs)")
+    }
+
+    @Test("resume and play with malformed run files name the file and exit non-zero", arguments: [
+        ("config.json", "{ \"workers\": ", ["train", "--resume"], "config.json"),
+        ("config.json", "{}", ["play"], "config.json"),
+        ("checkpoints/notes.txt", "no checkpoint here", ["play"], "no usable checkpoint"),
+        ("checkpoints/ckpt-000000000100/model.safetensors", "\u{10}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}{\"x\":1}", ["play"], "incompatible checkpoint"),
+        ("checkpoints/ckpt-000000000100/state.json", "[1,2", ["train", "--resume"], "damaged"),
+    ])
+    func malformedRunFiles(file: String, content: String, command: [String], expected: String) throws {
+        let run = try writeRun(config: try JSONEncoder().encode(TrainingConfiguration()))
+        defer { try? FileManager.default.removeItem(at: run) }
+        let url = run.appendingPathComponent(file)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(content.utf8).write(to: url)
+        let result = try runA3C(command + [run.path], timeout: 60)
+        #expect(result.status != 0)
+        #expect(result.output.contains(expected), "\(command) with a malformed \(file): \(result.output)")
+        #expect(!result.output.contains("Fatal error") && !result.output.contains("Stack dump"))
     }
 }
