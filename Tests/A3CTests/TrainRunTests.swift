@@ -209,6 +209,55 @@ struct TrainFaultTests {
     }
 }
 
+extension TrainFaultTests {
+    @Test("SIGKILL of the trainer: no engine or segment remains 10 s later, and --resume continues from the last checkpoint")
+    func trainerKilledThenResumed() throws {
+        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-sigkill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: logdir) }
+        let process = Process()
+        process.executableURL = try a3cExecutable()
+        process.arguments = ["train", "--max-minutes", "5", "--logdir", logdir.path, "--gif-every", "0",
+                             "--checkpoint-every", "30", "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+            let deadline = Date(timeIntervalSinceNow: seconds)
+            while !condition() && Date() < deadline { usleep(50_000) }
+            return condition()
+        }
+        func checkpoints() -> [URL] {
+            guard let run = try? FileManager.default.contentsOfDirectory(atPath: logdir.path).first else { return [] }
+            return CheckpointStore(runDirectory: logdir.appendingPathComponent(run), keep: 5).checkpoints()
+        }
+        #expect(waitFor(90) { checkpoints().count >= 2 }, "no checkpoints were written")
+        let seen = Set(engines(of: process.processIdentifier).map(\.instanceId))
+        #expect(seen.count == 2)
+        usleep(700_000)  // mid-way to the next checkpoint: episodes.csv has rows the checkpoint lacks
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(waitFor(10) {
+            let live = EngineHygiene.liveInstanceIds()
+            return seen.allSatisfy { !live.contains($0) && EngineHygiene.segments(ofInstance: $0).isEmpty }
+        }, "engines or segments outlived the trainer by 10 s: \(seen)")
+
+        let run = try #require(checkpoints().last).deletingLastPathComponent().deletingLastPathComponent()
+        let last = try CheckpointStore.counters(in: try #require(checkpoints().last))
+        let rowsBefore = try CSVReader.read(run.appendingPathComponent(RunDirectory.episodesFile)).count - 1
+        let resumed = try runA3C(["train", "--resume", run.path, "--max-minutes", "0.1", "--quiet"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.output.contains("resuming \(run.path) from \(String(format: "ckpt-%012d", last.frames))"), "\(resumed.output)")
+        let rows = try CSVReader.read(run.appendingPathComponent(RunDirectory.episodesFile)).dropFirst()
+        let discarded = max(0, ((try? CSVReader.read(run.appendingPathComponent(RunDirectory.discardedEpisodesFile)))?.count ?? 1) - 1)
+        #expect(rowsBefore - last.episodes == discarded, "rows after the checkpoint: \(rowsBefore - last.episodes), moved: \(discarded)")
+        let frames = rows.map { Int($0[2])! }, episodes = rows.map { Int($0[1])! }
+        #expect(zip(frames, frames.dropFirst()).allSatisfy { $0 <= $1 }, "the frame column steps back")
+        #expect(episodes == Array(1...episodes.count), "episode numbers are not 1, 2, 3, ...")
+        #expect(frames.last ?? 0 > last.frames)
+    }
+}
+
 final class _Collected: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
