@@ -258,6 +258,41 @@ extension TrainFaultTests {
     }
 }
 
+extension TrainFaultTests {
+    @Test("a second Ctrl-C exits at once, and still no engine or segment remains")
+    func secondInterruptExitsAtOnce() throws {
+        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-sigint-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: logdir) }
+        let process = Process()
+        process.executableURL = try a3cExecutable()
+        process.arguments = ["train", "--max-minutes", "5", "--logdir", logdir.path, "--gif-every", "0", "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+            let deadline = Date(timeIntervalSinceNow: seconds)
+            while !condition() && Date() < deadline { usleep(20_000) }
+            return condition()
+        }
+        #expect(waitFor(60) { engines(of: process.processIdentifier).count == 2 }, "two engines did not start")
+        sleep(1)
+        let seen = Set(engines(of: process.processIdentifier).map(\.instanceId))
+        kill(process.processIdentifier, SIGINT)
+        usleep(20_000)
+        kill(process.processIdentifier, SIGINT)
+        let sent = Date()
+        #expect(waitFor(5) { !process.isRunning }, "the second Ctrl-C did not end the trainer")
+        print("second Ctrl-C: exited in \(Date().timeIntervalSince(sent)) s")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "status \(process.terminationStatus)")
+        #expect(waitFor(10) {
+            let live = EngineHygiene.liveInstanceIds()
+            return seen.allSatisfy { !live.contains($0) && EngineHygiene.segments(ofInstance: $0).isEmpty }
+        }, "engines or segments left: \(seen)")
+    }
+}
+
 final class _Collected: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
