@@ -5,23 +5,7 @@ import Testing
 
 /// Runs a shell script with bash; returns its exit status and combined output.
 private func runScript(_ script: String, environment: [String: String], timeout: Double = 240) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", script]
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-script-\(UUID().uuidString).txt")
-    FileManager.default.createFile(atPath: output.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: output) }
-    let handle = try FileHandle(forWritingTo: output)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    let deadline = Date(timeIntervalSinceNow: timeout)
-    while process.isRunning && Date() < deadline { usleep(50_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    try handle.close()
-    return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    try runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script], environment: environment, timeout: timeout)
 }
 
 /// True when this process may run `command` (root with the needed capabilities, tools present).

@@ -19,9 +19,17 @@ func a3cExecutable() throws -> URL {
 /// Runs `a3c` with arguments; returns exit status and the combined output.
 @discardableResult
 func runA3C(_ arguments: [String], in directory: URL? = nil, timeout: Double = 300) throws -> (status: Int32, output: String) {
+    try runProcess(try a3cExecutable(), arguments, in: directory, timeout: timeout)
+}
+
+/// Runs a program to its end (or SIGTERMs it after `timeout` s); returns its exit status and its
+/// combined stdout and stderr (through a file, so a chatty child never blocks on a full pipe).
+func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+                timeout: Double) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = try a3cExecutable()
+    process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     if let directory { process.currentDirectoryURL = directory }
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-out-\(UUID().uuidString).txt")
     FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -30,12 +38,18 @@ func runA3C(_ arguments: [String], in directory: URL? = nil, timeout: Double = 3
     process.standardOutput = handle
     process.standardError = handle
     try process.run()
-    let deadline = Date(timeIntervalSinceNow: timeout)
-    while process.isRunning && Date() < deadline { usleep(50_000) }
+    _ = waitFor(timeout) { !process.isRunning }
     if process.isRunning { process.terminate() }
     process.waitUntilExit()
     try handle.close()
     return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+}
+
+/// Polls `condition` every 20 ms for up to `seconds`; returns its last value.
+func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: seconds)
+    while !condition() && Date() < deadline { usleep(20_000) }
+    return condition()
 }
 
 @Suite("a3c train on the real engine", .serialized)
@@ -164,11 +178,6 @@ struct TrainFaultTests {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-            let deadline = Date(timeIntervalSinceNow: seconds)
-            while !condition() && Date() < deadline { usleep(50_000) }
-            return condition()
-        }
         #expect(waitFor(60) { engines(of: process.processIdentifier).count == 2 }, "two engines did not start")
         var seen = Set(engines(of: process.processIdentifier).map(\.instanceId))
         let victim = try #require(engines(of: process.processIdentifier).first)
@@ -222,11 +231,6 @@ extension TrainFaultTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-            let deadline = Date(timeIntervalSinceNow: seconds)
-            while !condition() && Date() < deadline { usleep(50_000) }
-            return condition()
-        }
         func checkpoints() -> [URL] {
             guard let run = try? FileManager.default.contentsOfDirectory(atPath: logdir.path).first else { return [] }
             return CheckpointStore(runDirectory: logdir.appendingPathComponent(run), keep: 5).checkpoints()
@@ -270,11 +274,6 @@ extension TrainFaultTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-            let deadline = Date(timeIntervalSinceNow: seconds)
-            while !condition() && Date() < deadline { usleep(20_000) }
-            return condition()
-        }
         #expect(waitFor(60) { engines(of: process.processIdentifier).count == 2 }, "two engines did not start")
         sleep(1)
         let seen = Set(engines(of: process.processIdentifier).map(\.instanceId))
