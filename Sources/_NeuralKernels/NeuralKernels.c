@@ -504,6 +504,27 @@ NK_AVX512 static void lstm_backward_avx512(float *dz, float *dc_next, const floa
 }
 #endif
 
+// MARK: - Sums (plain C, compiled once per level so that the compiler vectorizes the 64 lanes)
+
+static inline __attribute__((always_inline)) float sum_body(const float *x, size_t n) {
+    float lanes[64] = {0};
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        for (size_t l = 0; l < 64; l++) lanes[l] += x[i + l];
+    for (size_t half = 32; half >= 1; half /= 2)
+        for (size_t l = 0; l < half; l++) lanes[l] += lanes[l + half];
+    float sum = lanes[0];
+    for (; i < n; i++) sum += x[i];
+    return sum;
+}
+
+static float sum_scalar(const float *x, size_t n) { return sum_body(x, n); }
+
+#if NK_X86
+NK_AVX2 static float sum_avx2(const float *x, size_t n) { return sum_body(x, n); }
+NK_AVX512 static float sum_avx512(const float *x, size_t n) { return sum_body(x, n); }
+#endif
+
 // MARK: - Entry points
 
 #if NK_X86
@@ -559,4 +580,10 @@ void nk_lstm_cell_backward(float *d_gates, float *dc_next, const float *dh_next,
     NK_DISPATCH(lstm_backward_avx512(d_gates, dc_next, dh_next, d_h, gates, tanh_c, c_prev, hidden),
                 lstm_backward_avx2(d_gates, dc_next, dh_next, d_h, gates, tanh_c, c_prev, hidden),
                 lstm_backward_scalar(d_gates, dc_next, dh_next, d_h, gates, tanh_c, c_prev, 0, hidden))
+}
+
+float nk_sum(const float *x, size_t n) {
+    float sum = 0;
+    NK_DISPATCH(sum = sum_avx512(x, n), sum = sum_avx2(x, n), sum = sum_scalar(x, n))
+    return sum;
 }

@@ -219,4 +219,23 @@ struct KernelTests {
             #expect(worst < 2e-6, "LSTM cell level \(level.rawValue): max error \(worst)")
         }
     }
+
+    @Test("nk_sum: 64 partial sums against a Double sum, all levels bit-identical, NaN and Inf propagate",
+          arguments: [0, 1, 63, 64, 65, 1037, 12_000])
+    func sum(count: Int) {
+        var rng = Xoshiro256StarStar(seed: 26)
+        let x = randomBuffer(max(count, 1), -1, 1, rng: &rng)
+        let results = perLevel { nk_sum(x.pointer, count) }
+        let exact = (0..<count).reduce(0.0) { $0 + Double(x[$1]) }
+        for (level, value) in results {
+            #expect(value.bitPattern == results[0].result.bitPattern, "level \(level.rawValue) differs from scalar")
+            #expect(abs(Double(value) - exact) < 1e-6 * Double(max(count, 1)), "sum of \(count): \(value) vs \(exact)")
+        }
+        if count > 0 {
+            x[count - 1] = .infinity
+            #expect(perLevel { nk_sum(x.pointer, count) }.allSatisfy { $0.result == .infinity })
+            x[count / 2] = .nan
+            #expect(perLevel { nk_sum(x.pointer, count) }.allSatisfy { $0.result.isNaN })
+        }
+    }
 }

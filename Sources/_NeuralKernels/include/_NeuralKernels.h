@@ -106,6 +106,13 @@ void nk_lstm_cell_forward(float *h, float *c, float *tanh_c, float *gates, const
 void nk_lstm_cell_backward(float *d_gates, float *dc_next, const float *dh_next, const float *d_h,
                            const float *gates, const float *tanh_c, const float *c_prev, size_t hidden);
 
+// MARK: - Reductions
+
+/// sum_i x[i] in float, as 64 interleaved partial sums (lane l takes i = l mod 64 of the first n - n mod 64
+/// elements) combined pairwise (l + 32, 16, 8, 4, 2, 1), then the last n mod 64 elements in order.
+/// Bit-identical across levels; far more accurate than one running sum for large n.
+float nk_sum(const float *x, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
