@@ -24,9 +24,9 @@ public final class FramePreprocessor {
     private let rowsResized: UnsafeMutablePointer<Float>
     /// (cropColumns.count): one cropped row as Floats, converted once instead of once per tap.
     private let rowFloats: UnsafeMutablePointer<Float>
-    /// (outputWidth, horizontal.tapCount): the horizontal taps as flat tables read in the hot loop
+    /// (horizontal.tapCount, outputWidth): the horizontal taps as flat tables read in the hot loop
     /// (the [Int]/[Float] arrays of `_AreaTaps` cost bounds checks and a clamp per tap): the column
-    /// each tap reads, clamped to the crop, and its weight.
+    /// each tap reads, clamped to the crop, and its weight; tap-major so the inner loop runs over j.
     private let tapColumns: UnsafeMutablePointer<Int>
     private let tapWeights: UnsafeMutablePointer<Float>
 
@@ -56,8 +56,8 @@ public final class FramePreprocessor {
         tapWeights = .allocate(capacity: outputWidth * taps)
         for j in 0..<outputWidth {
             for k in 0..<taps {
-                tapColumns[j * taps + k] = min(horizontal.starts[j] + k, cropColumns.count - 1)
-                tapWeights[j * taps + k] = horizontal.weights[j * _AreaTaps.maxTaps + k]
+                tapColumns[k * outputWidth + j] = min(horizontal.starts[j] + k, cropColumns.count - 1)
+                tapWeights[k * outputWidth + j] = horizontal.weights[j * _AreaTaps.maxTaps + k]
             }
         }
     }
@@ -86,10 +86,10 @@ public final class FramePreprocessor {
             let source = pixels + (cropRows.lowerBound + r) * inputWidth + cropColumns.lowerBound
             for x in 0..<cropWidth { row[x] = Float(source[x]) }
             let target = rowsResized + r * outputWidth
-            for j in 0..<outputWidth {
-                var sum: Float = 0
-                for k in (j * taps)..<(j * taps + taps) { sum += weights[k] * row[columns[k]] }
-                target[j] = sum
+            for j in 0..<outputWidth { target[j] = 0 }
+            for k in 0..<taps {
+                let (tapColumn, tapWeight) = (columns + k * outputWidth, weights + k * outputWidth)
+                for j in 0..<outputWidth { target[j] += tapWeight[j] * row[tapColumn[j]] }
             }
         }
         // Vertical pass, with the 1/255 scaling folded into the weights' use:
