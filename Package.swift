@@ -6,7 +6,8 @@
 //   _ViZDoomShim  C API over the ViZDoom C++ client library (built by scripts/bootstrap into .deps/)
 //   ViZDoom       typed Swift API: DoomGame, scenarios, buttons, frame preprocessing
 //   _CBLAS        system library: Debian's OpenBLAS (cblas.h)
-//   _NeuralKernels  C element-wise kernels (optimizers, activations) with AVX-512/AVX2 variants picked at run time
+//   _NeuralKernels  C element-wise loops (optimizers, activations, LSTM cell), AVX-512/AVX2/scalar
+//                   variants picked at run time
 //   NeuralCore    layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints
 //   Telemetry     TensorBoard event files, animated GIFs, CSV
 //   A3C           the algorithm: workers, rollouts, returns and advantages, the trainer
