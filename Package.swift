@@ -6,6 +6,8 @@
 //   _ViZDoomShim  C API over the ViZDoom C++ client library (built by scripts/bootstrap into .deps/)
 //   ViZDoom       typed Swift API: DoomGame, scenarios, buttons, frame preprocessing
 //   _CBLAS        system library: Debian's OpenBLAS (cblas.h)
+//   _NeuralKernels  C element-wise loops (optimizers, activations, LSTM cell), AVX-512/AVX2/scalar
+//                   variants picked at run time
 //   NeuralCore    layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints
 //   Telemetry     TensorBoard event files, animated GIFs, CSV
 //   A3C           the algorithm: workers, rollouts, returns and advantages, the trainer
@@ -50,7 +52,13 @@ let package = Package(
         .systemLibrary(name: "_CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Optimized even in debug builds: the tests train real networks (the learning tests would
         // take minutes instead of seconds at -Onone), and this module is exercised, not stepped through.
-        .target(name: "NeuralCore", dependencies: ["_CBLAS"],
+        // Optimized in debug builds too (the tests train through it, like NeuralCore below); no FMA
+        // contraction, so that its AVX-512, AVX2 and scalar variants give bit-identical results; no errno
+        // from sqrtf, so that the scalar loops vectorize.
+        .target(name: "_NeuralKernels",
+                cSettings: [.unsafeFlags(["-ffp-contract=off", "-fno-math-errno"]),
+                            .unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        .target(name: "NeuralCore", dependencies: ["_CBLAS", "_NeuralKernels"],
                 swiftSettings: v5 + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Telemetry", swiftSettings: v5),
         .target(name: "A3C", dependencies: ["ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
@@ -63,7 +71,7 @@ let package = Package(
             swiftSettings: v5
         ),
         .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom"], swiftSettings: v5),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"], swiftSettings: v5),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "_NeuralKernels"], swiftSettings: v5),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: v5),
         .testTarget(name: "A3CTests", dependencies: ["A3C", "ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
     ],

@@ -220,7 +220,8 @@ public final class Worker {
                                             coefficients: coefficients)
         // A NaN or Inf never reaches the global parameters: `apply` skips a non-finite gradient.
         let lossIsFinite = loss.total.isFinite && loss.valueLoss.isFinite && loss.policyLoss.isFinite
-        let gradientNorm = lossIsFinite ? shared.apply(gradients: network.gradients, maxGradientNorm: configuration.maxGradientNorm) : .nan
+        // Fused: the update also refreshes the local parameters and zeroes the gradients (see SharedParameters).
+        let gradientNorm = lossIsFinite ? shared.apply(gradientsOf: network, maxGradientNorm: configuration.maxGradientNorm) : .nan
         if gradientNorm.isFinite {
             statistics.addUpdate(valueLoss: loss.valueLoss, policyLoss: loss.policyLoss, entropy: loss.entropy,
                                  gradientNorm: gradientNorm)

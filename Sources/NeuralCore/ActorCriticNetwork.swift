@@ -96,9 +96,11 @@ public final class ActorCriticNetwork {
     public let maxRolloutLength: Int
     /// Names, shapes and offsets of the parameter tensors in `parameters` and `gradients`.
     public let layout: ParameterLayout
-    /// All parameters, (layout.totalCount).
+    /// All parameters, (layout.totalCount). Written by the network's own methods and by
+    /// `SharedParameters` (which may skip a copy into a network it wrote last: see `copyParameters(into:)`).
     public let parameters: FloatBuffer
-    /// All gradients, same layout; backward passes ACCUMULATE here, `zeroGradients()` clears.
+    /// All gradients, same layout; backward passes ACCUMULATE here, `zeroGradients()` clears
+    /// (skipping the work when they are known zeros, after `SharedParameters.apply(gradientsOf:)`).
     public let gradients: FloatBuffer
 
     // Offsets of the tensors in the flat buffers.
@@ -141,6 +143,14 @@ public final class ActorCriticNetwork {
     private let dConv1Out: FloatBuffer     // (16, S, 400), after ELU
     private let dConv1Pre: FloatBuffer     // (16, S, 400), before ELU
     private let actionBuffer: UnsafeMutablePointer<Int32> // (maxRolloutLength)
+
+    // MARK: Bookkeeping of the fused update (SharedParameters.apply(gradientsOf:))
+    /// The global parameters `parameters` was last written from, and their generation then: lets
+    /// `SharedParameters.copyParameters(into:)` skip a copy of what is already here.
+    private weak var _sharedSource: SharedParameters?
+    private var _sharedGeneration = 0
+    /// True when `gradients` is known to be all zeros (the fused update cleared it): zeroGradients() is free.
+    var _gradientsAreZero = false
 
     /// A network with the seed's initialisation drawn from `seed` (see `initializeParameters(seed:)`).
     /// - maxRolloutLength: rollout slots; default 30, the seed's rollout length (`train` every 30 steps).
@@ -190,9 +200,16 @@ public final class ActorCriticNetwork {
     deinit { actionBuffer.deallocate() }
 
     /// Pointer to the parameter tensor `name` (for tests and tools; the layout is fixed).
-    public func parameterPointer(_ name: String) -> UnsafeMutablePointer<Float> { parameters.pointer + layout[name].offset }
-    /// Pointer to the gradient of the parameter tensor `name`.
-    public func gradientPointer(_ name: String) -> UnsafeMutablePointer<Float> { gradients.pointer + layout[name].offset }
+    /// (The caller may write through it, so the network no longer counts as holding the global parameters.)
+    public func parameterPointer(_ name: String) -> UnsafeMutablePointer<Float> {
+        _sharedSource = nil
+        return parameters.pointer + layout[name].offset
+    }
+    /// Pointer to the gradient of the parameter tensor `name` (the gradients no longer count as known zeros).
+    public func gradientPointer(_ name: String) -> UnsafeMutablePointer<Float> {
+        _gradientsAreZero = false
+        return gradients.pointer + layout[name].offset
+    }
 
     // MARK: - Initialisation
 
@@ -208,6 +225,7 @@ public final class ActorCriticNetwork {
     /// - policy and value heads: the seed's normalized-columns init with std 0.01 and 1.0: each output
     ///   unit's weight vector has L2 norm std, so initial logits are near 0 (a near-uniform policy).
     public func initializeParameters(seed: UInt64) {
+        _sharedSource = nil
         var rng = Xoshiro256StarStar(seed: seed)
         parameters.zero()
         let p = parameters.pointer, h = Self.hiddenSize
@@ -226,8 +244,23 @@ public final class ActorCriticNetwork {
         invalidateRecordedSteps()
     }
 
-    /// Sets every gradient to zero (call before each rollout's backward pass).
-    public func zeroGradients() { gradients.zero() }
+    /// Sets every gradient to zero (call before each rollout's backward pass). Free after
+    /// `SharedParameters.apply(gradientsOf:)`, which already zeroed them.
+    public func zeroGradients() {
+        if !_gradientsAreZero { gradients.zero() }
+        _gradientsAreZero = true
+    }
+
+    /// Whether `parameters` holds generation `generation` of `source`'s global parameters.
+    func _holds(_ source: SharedParameters, generation: Int) -> Bool {
+        _sharedSource === source && _sharedGeneration == generation
+    }
+
+    /// Records that `parameters` now holds generation `generation` of `source`'s global parameters.
+    func _markHolding(_ source: SharedParameters, generation: Int) {
+        _sharedSource = source
+        _sharedGeneration = generation
+    }
 
     /// Forgets the steps recorded by `act(frame:state:recordSlot:)`. Call this when the parameters
     /// change in the middle of a rollout (copying in new parameters does not know about recordings).
@@ -414,6 +447,7 @@ public final class ActorCriticNetwork {
     /// Loss over slots 0..<T and the backward pass through every layer, accumulating into `gradients`.
     private func _lossAndBackward(steps: Int, returns: UnsafePointer<Float>, advantages: UnsafePointer<Float>,
                                   coefficients: A3CLossCoefficients) -> A3CLossTerms {
+        _gradientsAreZero = false
         let p = parameters.pointer, d = gradients.pointer, s = slots, h = Self.hiddenSize, a = actionCount
         let c1 = Self.conv1, c2 = Self.conv2, p1 = c1.outPixels, p2 = c2.outPixels, flat = Self.flattenedSize
         let shape = Self.lstmShape

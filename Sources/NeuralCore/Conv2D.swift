@@ -14,6 +14,8 @@
 // whole batch is ONE sgemm: out[O, N*P] = weight[O, K] * columns[K, N*P]. For N = 1 (or C = 1) it is
 // exactly PyTorch's NCHW.
 
+import _NeuralKernels
+
 /// Geometry of a VALID 2-D convolution.
 public struct Conv2DShape: Hashable, Sendable {
     public let inChannels: Int, inHeight: Int, inWidth: Int
@@ -142,10 +144,8 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, inputChannelStr
     let np = batch * shape.outPixels
     if let dBias {
         for o in 0..<shape.outChannels {
-            let row = dOut + o * outputChannelStride
-            var sum: Float = 0
-            for i in 0..<np { sum += row[i] }
-            dBias[o] += sum
+            // 64 partial sums (nk_sum): a single running sum was one dependent add per element.
+            dBias[o] += nk_sum(dOut + o * outputChannelStride, np)
         }
     }
     _sgemm(transposeA: false, transposeB: true, m: shape.outChannels, n: shape.patchSize, k: np,

@@ -11,6 +11,7 @@
 //   i = sigmoid(z_i), f = sigmoid(z_f), g = tanh(z_g), o = sigmoid(z_o)
 //   c_t = f * cPrev + i * g
 //   h_t = o * tanh(c_t)
+import _NeuralKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -54,14 +55,8 @@ public func lstmCellForward(h: UnsafeMutablePointer<Float>, c: UnsafeMutablePoin
                             weightHH: UnsafePointer<Float>, shape: LSTMShape) {
     let hs = shape.hiddenSize
     _sgemv(transpose: false, m: shape.gateCount, n: hs, a: weightHH, lda: hs, x: hPrev, beta: 1, y: gates)
-    let gi = gates, gf = gates + hs, gg = gates + 2 * hs, go = gates + 3 * hs
-    for j in 0..<hs {
-        let i = _sigmoid(gi[j]), f = _sigmoid(gf[j]), g = _tanh(gg[j]), o = _sigmoid(go[j])
-        gi[j] = i; gf[j] = f; gg[j] = g; go[j] = o
-        let cell = f * cPrev[j] + i * g
-        let tc = _tanh(cell)
-        c[j] = cell; tanhC[j] = tc; h[j] = o * tc
-    }
+    // The element-wise rest (sigmoid, tanh as in `sigmoidForward`, `tanhForward`), 16 lanes at a time.
+    nk_lstm_cell_forward(h, c, tanhC, gates, cPrev, hs)
 }
 
 /// The whole sequence forward: steps t = 0..<T, with (hPrev_0, cPrev_0) = (h0, c0) and
@@ -109,19 +104,9 @@ public func lstmBackward(dInput: UnsafeMutablePointer<Float>?, dWeightIH: Unsafe
     let dhNext = carry, dcNext = carry + hs
     dhNext.update(repeating: 0, count: 2 * hs)
     for t in stride(from: steps - 1, through: 0, by: -1) {
-        let gt = gates + t * gc, dz = dGates + t * gc
-        let i = gt, f = gt + hs, g = gt + 2 * hs, o = gt + 3 * hs
-        let tc = tanhC + t * hs, cp = cPrev + t * hs, dht = dH + t * hs
-        for j in 0..<hs {
-            let dh = dht[j] + dhNext[j]
-            let dc = dcNext[j] + dh * o[j] * (1 - tc[j] * tc[j])
-            let dOutputGate = dh * tc[j]
-            dz[j] = dc * g[j] * i[j] * (1 - i[j])
-            dz[hs + j] = dc * cp[j] * f[j] * (1 - f[j])
-            dz[2 * hs + j] = dc * i[j] * (1 - g[j] * g[j])
-            dz[3 * hs + j] = dOutputGate * o[j] * (1 - o[j])
-            dcNext[j] = dc * f[j]
-        }
+        let dz = dGates + t * gc
+        // dh, dc, the four dz and the new dcNext as in the comment above, element-wise (`nk_lstm_cell_backward`).
+        nk_lstm_cell_backward(dz, dcNext, dhNext, dH + t * hs, gates + t * gc, tanhC + t * hs, cPrev + t * hs, hs)
         // dhPrev = W_hh^T dz (W_hh is (G, H), so this is a transposed gemv).
         _sgemv(transpose: true, m: gc, n: hs, a: weightHH, lda: hs, x: dz, beta: 0, y: dhNext)
     }

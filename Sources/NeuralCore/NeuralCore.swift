@@ -1,4 +1,6 @@
 // NeuralCore: layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints.
+// Matrix products go to OpenBLAS (_CBLAS); the element-wise loops that dominate the rest (Adam,
+// RMSProp, ELU, the LSTM cell, sums) to _NeuralKernels, C with AVX-512/AVX2 variants chosen at run time.
 //
 // Files, bottom up:
 //   FloatBuffer.swift            aligned Float storage owned by a final class

@@ -3,10 +3,13 @@
 //
 // Legend: theta = parameters, g = gradients (count,), scale = a factor applied to g on the fly, so
 // that clipping by global norm costs no extra pass over the gradients.
+//
+// The loops are `_NeuralKernels`' nk_adam_step / nk_rmsprop_step (AVX-512 or AVX2 when the CPU has
+// it, otherwise scalar; the same float operations in every variant). They are memory-bound on
+// 4 buffers of count floats, so the fused form `step(..., mirror:, zeroingGradients:)` also writes
+// the new parameters into a worker's local copy and clears the gradients in the same pass.
 import _CBLAS
-#if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
-import _Builtin_intrinsics.intel
-#endif
+import _NeuralKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -21,6 +24,11 @@ public protocol FlatOptimizer: AnyObject {
     var parameterCount: Int { get }
     /// One update of `parameters` with the gradient `gradientScale * gradients`.
     func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, gradientScale: Float)
+    /// The same update in one pass that ALSO copies the new parameters into `mirror` (if not nil, a
+    /// buffer of parameterCount floats distinct from `parameters`) and, if `zeroingGradients`, sets every
+    /// gradient to 0 after reading it. Counts as one step, like `step(parameters:gradients:gradientScale:)`.
+    func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, gradientScale: Float,
+              mirror: UnsafeMutablePointer<Float>?, zeroingGradients: Bool)
 
     /// Short name used in checkpoint tensor names and metadata, e.g. "adam".
     var kind: String { get }
@@ -65,35 +73,20 @@ public final class Adam: FlatOptimizer {
     }
 
     public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, gradientScale: Float = 1) {
+        // With zeroingGradients false the kernel only reads the gradients.
+        step(parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), gradientScale: gradientScale,
+             mirror: nil, zeroingGradients: false)
+    }
+
+    public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, gradientScale: Float,
+                     mirror: UnsafeMutablePointer<Float>?, zeroingGradients: Bool) {
+        precondition(mirror != parameters, "Adam.step: mirror must be a different buffer from parameters")
         stepCount += 1
         let t = Double(stepCount)
         let correctedRate = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
-        let b1 = beta1, b2 = beta2, oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2, eps = epsilon
-        let mp = m.pointer, vp = v.pointer
-        // 4 floats at a time in SSE registers with a vector square root (the scalar loop did not vectorise,
-        // and SIMD4.squareRoot() is lane by lane: 3.3 ms -> 0.8 ms for 1.2M parameters), then a scalar tail. Same arithmetic in both, element by element.
-        let vectorCount = m.count / 4 * 4
-        let (b1v, b2v, c1v, c2v) = (SIMD4<Float>(repeating: b1), SIMD4<Float>(repeating: b2),
-                                    SIMD4<Float>(repeating: oneMinusB1), SIMD4<Float>(repeating: oneMinusB2))
-        let (rate, epsv, scale) = (SIMD4<Float>(repeating: correctedRate), SIMD4<Float>(repeating: eps),
-                                   SIMD4<Float>(repeating: gradientScale))
-        var i = 0
-        while i < vectorCount {
-            let g = _load4(gradients + i) * scale
-            let mi = b1v * _load4(mp + i) + c1v * g
-            let vi = b2v * _load4(vp + i) + c2v * g * g
-            _store4(mi, mp + i); _store4(vi, vp + i)
-            _store4(_load4(parameters + i) - rate * mi / (_squareRoot4(vi) + epsv), parameters + i)
-            i += 4
-        }
-        while i < m.count {
-            let g = gradients[i] * gradientScale
-            let mi = b1 * mp[i] + oneMinusB1 * g
-            let vi = b2 * vp[i] + oneMinusB2 * g * g
-            mp[i] = mi; vp[i] = vi
-            parameters[i] -= correctedRate * mi / (vi.squareRoot() + eps)
-            i += 1
-        }
+        let constants = nk_adam_constants(rate: correctedRate, beta1: beta1, beta2: beta2, one_minus_beta1: 1 - beta1,
+                                          one_minus_beta2: 1 - beta2, epsilon: epsilon, gradient_scale: gradientScale)
+        nk_adam_step(parameters, m.pointer, v.pointer, gradients, m.count, constants, mirror, zeroingGradients)
     }
 
     public var kind: String { "adam" }
@@ -134,28 +127,18 @@ public final class RMSProp: FlatOptimizer {
     }
 
     public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, gradientScale: Float = 1) {
+        // With zeroingGradients false the kernel only reads the gradients.
+        step(parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), gradientScale: gradientScale,
+             mirror: nil, zeroingGradients: false)
+    }
+
+    public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, gradientScale: Float,
+                     mirror: UnsafeMutablePointer<Float>?, zeroingGradients: Bool) {
+        precondition(mirror != parameters, "RMSProp.step: mirror must be a different buffer from parameters")
         stepCount += 1
-        let a = decay, oneMinusA = 1 - decay, eps = epsilon, lr = learningRate
-        let ms = meanSquare.pointer
-        let vectorCount = meanSquare.count / 4 * 4
-        let (av, cv, epsv, lrv, scale) = (SIMD4<Float>(repeating: a), SIMD4<Float>(repeating: oneMinusA),
-                                          SIMD4<Float>(repeating: eps), SIMD4<Float>(repeating: lr),
-                                          SIMD4<Float>(repeating: gradientScale))
-        var i = 0
-        while i < vectorCount {
-            let g = _load4(gradients + i) * scale
-            let s = av * _load4(ms + i) + cv * g * g
-            _store4(s, ms + i)
-            _store4(_load4(parameters + i) - lrv * g / _squareRoot4(s + epsv), parameters + i)
-            i += 4
-        }
-        while i < meanSquare.count {
-            let g = gradients[i] * gradientScale
-            let s = a * ms[i] + oneMinusA * g * g
-            ms[i] = s
-            parameters[i] -= lr * g / (s + eps).squareRoot()
-            i += 1
-        }
+        let constants = nk_rmsprop_constants(rate: learningRate, decay: decay, one_minus_decay: 1 - decay,
+                                             epsilon: epsilon, gradient_scale: gradientScale)
+        nk_rmsprop_step(parameters, meanSquare.pointer, gradients, meanSquare.count, constants, mirror, zeroingGradients)
     }
 
     public var kind: String { "rmsprop" }
@@ -170,23 +153,6 @@ public final class RMSProp: FlatOptimizer {
         }
         stepCount = steps
     }
-}
-
-/// Lane-wise square root as one instruction (SSE sqrtps) where available.
-@inline(__always) func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float> {
-    #if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
-    return _mm_sqrt_ps(x) // __m128 is SIMD4<Float> in Swift
-    #else
-    return SIMD4(x[0].squareRoot(), x[1].squareRoot(), x[2].squareRoot(), x[3].squareRoot())
-    #endif
-}
-
-@inline(__always) func _load4(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
-    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
-}
-@inline(__always) func _load4(_ pointer: UnsafeMutablePointer<Float>) -> SIMD4<Float> { _load4(UnsafePointer(pointer)) }
-@inline(__always) func _store4(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Float>.self)
 }
 
 /// The global L2 norm sqrt(sum_i x_i^2) of a flat buffer (TF's `tf.global_norm` over all tensors:

@@ -22,6 +22,13 @@ public final class FramePreprocessor {
     private let vertical: _AreaTaps
     /// (cropRows.count, outputWidth): the crop after the horizontal pass.
     private let rowsResized: UnsafeMutablePointer<Float>
+    /// (cropColumns.count): one cropped row as Floats, converted once instead of once per tap.
+    private let rowFloats: UnsafeMutablePointer<Float>
+    /// (horizontal.tapCount, outputWidth): the horizontal taps as flat tables read in the hot loop
+    /// (the [Int]/[Float] arrays of `_AreaTaps` cost bounds checks and a clamp per tap): the column
+    /// each tap reads, clamped to the crop, and its weight; tap-major so the inner loop runs over j.
+    private let tapColumns: UnsafeMutablePointer<Int>
+    private let tapWeights: UnsafeMutablePointer<Float>
 
     /// The seed's preprocessing by default. Precondition: the crop lies inside the frame and the
     /// output is no larger than the crop (area resizing only shrinks).
@@ -43,9 +50,24 @@ public final class FramePreprocessor {
         horizontal = _AreaTaps(inputLength: cropColumns.count, outputLength: outputWidth)
         vertical = _AreaTaps(inputLength: cropRows.count, outputLength: outputHeight)
         rowsResized = .allocate(capacity: cropRows.count * outputWidth)
+        rowFloats = .allocate(capacity: cropColumns.count)
+        let taps = horizontal.tapCount
+        tapColumns = .allocate(capacity: outputWidth * taps)
+        tapWeights = .allocate(capacity: outputWidth * taps)
+        for j in 0..<outputWidth {
+            for k in 0..<taps {
+                tapColumns[k * outputWidth + j] = min(horizontal.starts[j] + k, cropColumns.count - 1)
+                tapWeights[k * outputWidth + j] = horizontal.weights[j * _AreaTaps.maxTaps + k]
+            }
+        }
     }
 
-    deinit { rowsResized.deallocate() }
+    deinit {
+        rowsResized.deallocate()
+        rowFloats.deallocate()
+        tapColumns.deallocate()
+        tapWeights.deallocate()
+    }
 
     /// Preprocesses one frame. Precondition: `frame.count == inputHeight * inputWidth` (GRAY8) and
     /// `output.count == outputHeight * outputWidth`.
@@ -57,16 +79,17 @@ public final class FramePreprocessor {
         let out = output.baseAddress!
         let tapsPerOutput = _AreaTaps.maxTaps
         // Horizontal pass: rowsResized[r, j] = sum_k w[j,k] * frame[cropRows.lower + r, cropColumns.lower + start[j] + k]
+        // (summed in the order k = 0, 1, ..., from 0, as always).
+        let taps = horizontal.tapCount, cropWidth = cropColumns.count
+        let (columns, weights, row) = (tapColumns, tapWeights, rowFloats)
         for r in 0..<cropRows.count {
             let source = pixels + (cropRows.lowerBound + r) * inputWidth + cropColumns.lowerBound
+            for x in 0..<cropWidth { row[x] = Float(source[x]) }
             let target = rowsResized + r * outputWidth
-            for j in 0..<outputWidth {
-                let start = horizontal.starts[j]
-                var sum: Float = 0
-                for k in 0..<horizontal.tapCount {
-                    sum += horizontal.weights[j * tapsPerOutput + k] * Float(source[min(start + k, cropColumns.count - 1)])
-                }
-                target[j] = sum
+            for j in 0..<outputWidth { target[j] = 0 }
+            for k in 0..<taps {
+                let (tapColumn, tapWeight) = (columns + k * outputWidth, weights + k * outputWidth)
+                for j in 0..<outputWidth { target[j] += tapWeight[j] * row[tapColumn[j]] }
             }
         }
         // Vertical pass, with the 1/255 scaling folded into the weights' use:

@@ -91,6 +91,64 @@ struct OptimizerTests {
         #expect(abs(shared.parameterNorm() - globalNorm(sequential)) < 1e-5)
     }
 
+    @Test("fused apply(gradientsOf:): same update as apply(gradients:), the network gets the new parameters and zero gradients")
+    func fusedApply() {
+        let (a, b) = (ActorCriticNetwork(actionCount: 3, maxRolloutLength: 2, seed: 5),
+                      ActorCriticNetwork(actionCount: 3, maxRolloutLength: 2, seed: 6))
+        let layout = a.layout, count = layout.totalCount
+        let fused = SharedParameters(layout: layout, initialParameters: a.parameters,
+                                     optimizer: Adam(parameterCount: count, learningRate: 0.01))
+        let plain = SharedParameters(layout: layout, initialParameters: a.parameters,
+                                     optimizer: Adam(parameterCount: count, learningRate: 0.01))
+        var rng = Xoshiro256StarStar(seed: 7)
+        func globals(_ shared: SharedParameters) -> [Float] {
+            let buffer = FloatBuffer(count: count)
+            shared.copyParameters(into: buffer)
+            return buffer.array
+        }
+        func fillGradients(_ network: ActorCriticNetwork) -> FloatBuffer {
+            network.zeroGradients()
+            let g = network.gradientPointer("conv1.weight")
+            for i in 0..<count where i % 3 == 0 { g[i] = Float(rng.nextUniform(-1, 1)) }
+            return FloatBuffer(network.gradients.array)
+        }
+        // Worker a applies; its parameters become the new global ones and its gradients zero.
+        fused.copyParameters(into: a)
+        var copy = fillGradients(a)
+        #expect(fused.apply(gradientsOf: a, maxGradientNorm: 40) == plain.apply(gradients: copy, maxGradientNorm: 40))
+        #expect(globals(fused) == globals(plain) && a.parameters.array == globals(fused))
+        #expect(a.gradients.array.allSatisfy { $0 == 0 })
+        // Worker b applies in between: a's next copy must bring b's update.
+        fused.copyParameters(into: b)
+        copy = fillGradients(b)
+        fused.apply(gradientsOf: b, maxGradientNorm: 40)
+        plain.apply(gradients: copy, maxGradientNorm: 40)
+        fused.copyParameters(into: a)
+        #expect(a.parameters.array == globals(plain) && b.parameters.array == globals(plain))
+        // b holds the current parameters, so its copy is skipped (a scribble written behind the network's
+        // back survives; `parameterPointer` would have cancelled the skip).
+        b.parameters.pointer[0] += 1
+        fused.copyParameters(into: b)
+        #expect(b.parameters.pointer[0] == globals(plain)[0] + 1)
+        _ = b.parameterPointer("conv1.weight")
+        fused.copyParameters(into: b)
+        #expect(b.parameters.array == globals(plain))
+        // A write through withLockedValue (a checkpoint restore) makes every network copy again.
+        fused.withLockedValue { state in state.parameters.pointer[0] = 42 }
+        fused.copyParameters(into: a)
+        #expect(a.parameters.pointer[0] == 42)
+        // Non-finite gradients: nothing applied, the network's parameters and gradients left as they were.
+        let before = globals(fused), updates = fused.updateCount
+        fused.copyParameters(into: a)
+        _ = fillGradients(a)
+        a.gradients.pointer[10] = .nan
+        #expect(fused.apply(gradientsOf: a, maxGradientNorm: 40).isNaN)
+        #expect(globals(fused) == before && a.parameters.array == before && fused.updateCount == updates)
+        #expect(a.gradients.pointer[10].isNaN)
+        a.zeroGradients()
+        #expect(a.gradients.array.allSatisfy { $0 == 0 })
+    }
+
     @Test("a small Dense-ELU-Dense classifier learns XOR-like quadrants with Adam (cross-entropy < 0.05)")
     func tinyNetworkLearns() {
         // 2 -> 16 -> ELU -> 2, softmax cross-entropy; points in four quadrants, label = sign(x) xor sign(y).

@@ -1,0 +1,589 @@
+// Implementation of _NeuralKernels.h: for each kernel a scalar reference version, then AVX2 and
+// AVX-512 versions that do the same operations 8 or 16 lanes at a time and finish the last
+// n mod 8 (16) elements with the scalar code, then the dispatching entry point.
+#include "_NeuralKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+// Bit-identical variants: a * b + c must stay two roundings everywhere (clang would otherwise fuse it
+// into an FMA inside the AVX2/AVX-512 functions, and on aarch64 in the scalar ones).
+#pragma STDC FP_CONTRACT OFF
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define NK_X86 1
+#include <immintrin.h>
+#define NK_AVX2 __attribute__((target("avx2")))
+#define NK_AVX512 __attribute__((target("avx512f")))
+#else
+#define NK_X86 0
+#endif
+
+// MARK: - Dispatch
+
+static int nk_detected = -1;  // nk_supported_level(), once known
+static int nk_active = -1;    // the level in use
+
+nk_level nk_supported_level(void) {
+    int level = __atomic_load_n(&nk_detected, __ATOMIC_RELAXED);
+    if (level >= 0) return (nk_level)level;
+    level = NK_LEVEL_SCALAR;
+#if NK_X86
+    __builtin_cpu_init();
+    // The runtime's feature bits include the OS check (XGETBV) that the wide registers are saved.
+    if (__builtin_cpu_supports("avx512f")) level = NK_LEVEL_AVX512;
+    else if (__builtin_cpu_supports("avx2")) level = NK_LEVEL_AVX2;
+#endif
+    __atomic_store_n(&nk_detected, level, __ATOMIC_RELAXED);
+    return (nk_level)level;
+}
+
+nk_level nk_current_level(void) {
+    int level = __atomic_load_n(&nk_active, __ATOMIC_RELAXED);
+    if (level >= 0) return (nk_level)level;
+    level = nk_supported_level();
+    __atomic_store_n(&nk_active, level, __ATOMIC_RELAXED);
+    return (nk_level)level;
+}
+
+nk_level nk_set_level(nk_level level) {
+    nk_level supported = nk_supported_level();
+    int chosen = level < supported ? level : supported;
+    __atomic_store_n(&nk_active, chosen, __ATOMIC_RELAXED);
+    return (nk_level)chosen;
+}
+
+// MARK: - Scalar reference
+
+static inline float nk_bits_to_float(int32_t bits) { float f; memcpy(&f, &bits, 4); return f; }
+static inline int32_t nk_float_to_bits(float f) { int32_t bits; memcpy(&bits, &f, 4); return bits; }
+
+// max(x, -87) and min(x, 0) written so that a NaN x is returned (NaN propagates), as Swift's max/min.
+static inline float nk_clamp_low(float x) { return -87.0f > x ? -87.0f : x; }
+static inline float nk_min0(float x) { return 0.0f < x ? 0.0f : x; }
+
+/// exp(x) for x <= 0 (see the header): identical to NeuralCore's former Swift `_expNonPositive`.
+static inline float nk_exp_nonpositive(float x) {
+    float xc = nk_clamp_low(x);
+    // k = round(x log2 e) by adding 1.5 * 2^23: the sum's low mantissa bits are k itself.
+    float shifted = xc * 1.44269504f + 12582912.0f;
+    float k = shifted - 12582912.0f;
+    float r = (xc - k * 0.693359375f) + k * 2.1219444e-4f;
+    float p = 1.98756915e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    // 2^k: (bits(shifted) - bits(1.5 * 2^23) + 127) << 23, in wrapping unsigned arithmetic.
+    uint32_t e = ((uint32_t)nk_float_to_bits(shifted) - 0x4B400000u + 127u) << 23;
+    return p * nk_bits_to_float((int32_t)e);
+}
+
+static inline float nk_sigmoid1(float x) {
+    float e = nk_exp_nonpositive(-fabsf(x));
+    float inverse = 1.0f / (1.0f + e);
+    return x >= 0.0f ? inverse : e * inverse;
+}
+
+static inline float nk_tanh1(float x) {
+    float e = nk_exp_nonpositive(-2.0f * fabsf(x));
+    float magnitude = (1.0f - e) / (1.0f + e);
+    return x >= 0.0f ? magnitude : -magnitude;
+}
+
+// The optimizer loops are written once with `has_mirror` and `zero` as parameters and instantiated
+// for the four combinations (constants after inlining), with restrict pointers, so that the compiler
+// vectorizes the scalar version too (SSE2 on x86-64, NEON on arm64; sqrtf needs -fno-math-errno).
+static inline __attribute__((always_inline)) void
+adam_loop(float *restrict theta, float *restrict m, float *restrict v, float *restrict gradients, size_t start,
+          size_t n, nk_adam_constants k, float *restrict mirror, bool has_mirror, bool zero) {
+    for (size_t i = start; i < n; i++) {
+        float g = gradients[i] * k.gradient_scale;
+        float mi = k.beta1 * m[i] + k.one_minus_beta1 * g;
+        float vi = k.beta2 * v[i] + k.one_minus_beta2 * g * g;
+        m[i] = mi; v[i] = vi;
+        float t = theta[i] - k.rate * mi / (sqrtf(vi) + k.epsilon);
+        theta[i] = t;
+        if (has_mirror) mirror[i] = t;
+        if (zero) gradients[i] = 0.0f;
+    }
+}
+
+static void adam_scalar(float *theta, float *m, float *v, float *gradients, size_t start, size_t n,
+                        nk_adam_constants k, float *mirror, bool zero_gradients) {
+    if (mirror) {
+        if (zero_gradients) adam_loop(theta, m, v, gradients, start, n, k, mirror, true, true);
+        else adam_loop(theta, m, v, gradients, start, n, k, mirror, true, false);
+    } else {
+        if (zero_gradients) adam_loop(theta, m, v, gradients, start, n, k, NULL, false, true);
+        else adam_loop(theta, m, v, gradients, start, n, k, NULL, false, false);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+rmsprop_loop(float *restrict theta, float *restrict ms, float *restrict gradients, size_t start, size_t n,
+             nk_rmsprop_constants k, float *restrict mirror, bool has_mirror, bool zero) {
+    for (size_t i = start; i < n; i++) {
+        float g = gradients[i] * k.gradient_scale;
+        float s = k.decay * ms[i] + k.one_minus_decay * g * g;
+        ms[i] = s;
+        float t = theta[i] - k.rate * g / sqrtf(s + k.epsilon);
+        theta[i] = t;
+        if (has_mirror) mirror[i] = t;
+        if (zero) gradients[i] = 0.0f;
+    }
+}
+
+static void rmsprop_scalar(float *theta, float *ms, float *gradients, size_t start, size_t n,
+                           nk_rmsprop_constants k, float *mirror, bool zero_gradients) {
+    if (mirror) {
+        if (zero_gradients) rmsprop_loop(theta, ms, gradients, start, n, k, mirror, true, true);
+        else rmsprop_loop(theta, ms, gradients, start, n, k, mirror, true, false);
+    } else {
+        if (zero_gradients) rmsprop_loop(theta, ms, gradients, start, n, k, NULL, false, true);
+        else rmsprop_loop(theta, ms, gradients, start, n, k, NULL, false, false);
+    }
+}
+
+static void elu_forward_scalar(float *out, const float *x, size_t start, size_t n) {
+    for (size_t i = start; i < n; i++) {
+        float xi = x[i];
+        float negative = nk_exp_nonpositive(nk_min0(xi)) - 1.0f;
+        out[i] = xi > 0.0f ? xi : negative;
+    }
+}
+
+static void elu_backward_scalar(float *d_x, const float *d_out, const float *y, size_t start, size_t n) {
+    for (size_t i = start; i < n; i++) {
+        float yi = y[i];
+        d_x[i] += d_out[i] * (yi > 0.0f ? 1.0f : yi + 1.0f);
+    }
+}
+
+static void sigmoid_scalar(float *out, const float *x, size_t start, size_t n) {
+    for (size_t i = start; i < n; i++) out[i] = nk_sigmoid1(x[i]);
+}
+
+static void tanh_scalar(float *out, const float *x, size_t start, size_t n) {
+    for (size_t i = start; i < n; i++) out[i] = nk_tanh1(x[i]);
+}
+
+static void lstm_forward_scalar(float *h, float *c, float *tanh_c, float *gates, const float *c_prev,
+                                size_t start, size_t hs) {
+    float *gi = gates, *gf = gates + hs, *gg = gates + 2 * hs, *go = gates + 3 * hs;
+    for (size_t j = start; j < hs; j++) {
+        float i = nk_sigmoid1(gi[j]), f = nk_sigmoid1(gf[j]), g = nk_tanh1(gg[j]), o = nk_sigmoid1(go[j]);
+        gi[j] = i; gf[j] = f; gg[j] = g; go[j] = o;
+        float cell = f * c_prev[j] + i * g;
+        float tc = nk_tanh1(cell);
+        c[j] = cell; tanh_c[j] = tc; h[j] = o * tc;
+    }
+}
+
+static void lstm_backward_scalar(float *dz, float *dc_next, const float *dh_next, const float *d_h,
+                                 const float *gates, const float *tc, const float *cp, size_t start, size_t hs) {
+    const float *i = gates, *f = gates + hs, *g = gates + 2 * hs, *o = gates + 3 * hs;
+    for (size_t j = start; j < hs; j++) {
+        float dh = d_h[j] + dh_next[j];
+        float dc = dc_next[j] + dh * o[j] * (1.0f - tc[j] * tc[j]);
+        float d_output_gate = dh * tc[j];
+        dz[j] = dc * g[j] * i[j] * (1.0f - i[j]);
+        dz[hs + j] = dc * cp[j] * f[j] * (1.0f - f[j]);
+        dz[2 * hs + j] = dc * i[j] * (1.0f - g[j] * g[j]);
+        dz[3 * hs + j] = d_output_gate * o[j] * (1.0f - o[j]);
+        dc_next[j] = dc * f[j];
+    }
+}
+
+#if NK_X86
+// MARK: - AVX2 (8 lanes)
+
+// max_ps/min_ps return the SECOND operand when either is NaN: the constant goes first so NaN propagates.
+NK_AVX2 static inline __m256 exp_nonpositive_avx2(__m256 x) {
+    __m256 xc = _mm256_max_ps(_mm256_set1_ps(-87.0f), x);
+    __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 shifted = _mm256_add_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504f)), magic);
+    __m256 k = _mm256_sub_ps(shifted, magic);
+    __m256 r = _mm256_add_ps(_mm256_sub_ps(xc, _mm256_mul_ps(k, _mm256_set1_ps(0.693359375f))),
+                             _mm256_mul_ps(k, _mm256_set1_ps(2.1219444e-4f)));
+    __m256 p = _mm256_set1_ps(1.98756915e-4f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, r), r), r), _mm256_set1_ps(1.0f));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(shifted),
+                                                   _mm256_set1_epi32(127 - 0x4B400000)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+NK_AVX2 static inline __m256 abs_avx2(__m256 x) {
+    return _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
+}
+
+NK_AVX2 static inline __m256 sigmoid_avx2(__m256 x) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    __m256 e = exp_nonpositive_avx2(_mm256_xor_ps(abs_avx2(x), _mm256_set1_ps(-0.0f)));  // -|x|
+    __m256 inverse = _mm256_div_ps(one, _mm256_add_ps(one, e));
+    __m256 nonnegative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+    return _mm256_blendv_ps(_mm256_mul_ps(e, inverse), inverse, nonnegative);
+}
+
+NK_AVX2 static inline __m256 tanh_avx2(__m256 x) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    __m256 e = exp_nonpositive_avx2(_mm256_mul_ps(_mm256_set1_ps(-2.0f), abs_avx2(x)));
+    __m256 magnitude = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
+    __m256 nonnegative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+    __m256 negated = _mm256_xor_ps(magnitude, _mm256_set1_ps(-0.0f));
+    return _mm256_blendv_ps(negated, magnitude, nonnegative);
+}
+
+NK_AVX2 static void adam_avx2(float *theta, float *m, float *v, float *gradients, size_t n,
+                              nk_adam_constants k, float *mirror, bool zero_gradients) {
+    const __m256 scale = _mm256_set1_ps(k.gradient_scale), b1 = _mm256_set1_ps(k.beta1), b2 = _mm256_set1_ps(k.beta2);
+    const __m256 c1 = _mm256_set1_ps(k.one_minus_beta1), c2 = _mm256_set1_ps(k.one_minus_beta2);
+    const __m256 rate = _mm256_set1_ps(k.rate), eps = _mm256_set1_ps(k.epsilon), zero = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 g = _mm256_mul_ps(_mm256_loadu_ps(gradients + i), scale);
+        __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, g));
+        __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(c2, g), g));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 step = _mm256_div_ps(_mm256_mul_ps(rate, mi), _mm256_add_ps(_mm256_sqrt_ps(vi), eps));
+        __m256 t = _mm256_sub_ps(_mm256_loadu_ps(theta + i), step);
+        _mm256_storeu_ps(theta + i, t);
+        if (mirror) _mm256_storeu_ps(mirror + i, t);
+        if (zero_gradients) _mm256_storeu_ps(gradients + i, zero);
+    }
+    adam_scalar(theta, m, v, gradients, i, n, k, mirror, zero_gradients);
+}
+
+NK_AVX2 static void rmsprop_avx2(float *theta, float *ms, float *gradients, size_t n,
+                                 nk_rmsprop_constants k, float *mirror, bool zero_gradients) {
+    const __m256 scale = _mm256_set1_ps(k.gradient_scale), a = _mm256_set1_ps(k.decay);
+    const __m256 c = _mm256_set1_ps(k.one_minus_decay), rate = _mm256_set1_ps(k.rate);
+    const __m256 eps = _mm256_set1_ps(k.epsilon), zero = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 g = _mm256_mul_ps(_mm256_loadu_ps(gradients + i), scale);
+        __m256 s = _mm256_add_ps(_mm256_mul_ps(a, _mm256_loadu_ps(ms + i)), _mm256_mul_ps(_mm256_mul_ps(c, g), g));
+        _mm256_storeu_ps(ms + i, s);
+        __m256 step = _mm256_div_ps(_mm256_mul_ps(rate, g), _mm256_sqrt_ps(_mm256_add_ps(s, eps)));
+        __m256 t = _mm256_sub_ps(_mm256_loadu_ps(theta + i), step);
+        _mm256_storeu_ps(theta + i, t);
+        if (mirror) _mm256_storeu_ps(mirror + i, t);
+        if (zero_gradients) _mm256_storeu_ps(gradients + i, zero);
+    }
+    rmsprop_scalar(theta, ms, gradients, i, n, k, mirror, zero_gradients);
+}
+
+NK_AVX2 static void elu_forward_avx2(float *out, const float *x, size_t n) {
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xi = _mm256_loadu_ps(x + i);
+        __m256 negative = _mm256_sub_ps(exp_nonpositive_avx2(_mm256_min_ps(zero, xi)), one);
+        _mm256_storeu_ps(out + i, _mm256_blendv_ps(negative, xi, _mm256_cmp_ps(xi, zero, _CMP_GT_OQ)));
+    }
+    elu_forward_scalar(out, x, i, n);
+}
+
+NK_AVX2 static void elu_backward_avx2(float *d_x, const float *d_out, const float *y, size_t n) {
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 yi = _mm256_loadu_ps(y + i);
+        __m256 slope = _mm256_blendv_ps(_mm256_add_ps(yi, one), one, _mm256_cmp_ps(yi, zero, _CMP_GT_OQ));
+        _mm256_storeu_ps(d_x + i, _mm256_add_ps(_mm256_loadu_ps(d_x + i), _mm256_mul_ps(_mm256_loadu_ps(d_out + i), slope)));
+    }
+    elu_backward_scalar(d_x, d_out, y, i, n);
+}
+
+NK_AVX2 static void sigmoid_avx2_loop(float *out, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, sigmoid_avx2(_mm256_loadu_ps(x + i)));
+    sigmoid_scalar(out, x, i, n);
+}
+
+NK_AVX2 static void tanh_avx2_loop(float *out, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, tanh_avx2(_mm256_loadu_ps(x + i)));
+    tanh_scalar(out, x, i, n);
+}
+
+NK_AVX2 static void lstm_forward_avx2(float *h, float *c, float *tanh_c, float *gates, const float *c_prev, size_t hs) {
+    float *gi = gates, *gf = gates + hs, *gg = gates + 2 * hs, *go = gates + 3 * hs;
+    size_t j = 0;
+    for (; j + 8 <= hs; j += 8) {
+        __m256 i = sigmoid_avx2(_mm256_loadu_ps(gi + j)), f = sigmoid_avx2(_mm256_loadu_ps(gf + j));
+        __m256 g = tanh_avx2(_mm256_loadu_ps(gg + j)), o = sigmoid_avx2(_mm256_loadu_ps(go + j));
+        _mm256_storeu_ps(gi + j, i); _mm256_storeu_ps(gf + j, f); _mm256_storeu_ps(gg + j, g); _mm256_storeu_ps(go + j, o);
+        __m256 cell = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(c_prev + j)), _mm256_mul_ps(i, g));
+        __m256 tc = tanh_avx2(cell);
+        _mm256_storeu_ps(c + j, cell); _mm256_storeu_ps(tanh_c + j, tc); _mm256_storeu_ps(h + j, _mm256_mul_ps(o, tc));
+    }
+    lstm_forward_scalar(h, c, tanh_c, gates, c_prev, j, hs);
+}
+
+NK_AVX2 static void lstm_backward_avx2(float *dz, float *dc_next, const float *dh_next, const float *d_h,
+                                       const float *gates, const float *tanh_c, const float *c_prev, size_t hs) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    size_t j = 0;
+    for (; j + 8 <= hs; j += 8) {
+        __m256 i = _mm256_loadu_ps(gates + j), f = _mm256_loadu_ps(gates + hs + j);
+        __m256 g = _mm256_loadu_ps(gates + 2 * hs + j), o = _mm256_loadu_ps(gates + 3 * hs + j);
+        __m256 tc = _mm256_loadu_ps(tanh_c + j), cp = _mm256_loadu_ps(c_prev + j);
+        __m256 dh = _mm256_add_ps(_mm256_loadu_ps(d_h + j), _mm256_loadu_ps(dh_next + j));
+        __m256 dc = _mm256_add_ps(_mm256_loadu_ps(dc_next + j),
+                                  _mm256_mul_ps(_mm256_mul_ps(dh, o), _mm256_sub_ps(one, _mm256_mul_ps(tc, tc))));
+        __m256 d_output_gate = _mm256_mul_ps(dh, tc);
+        _mm256_storeu_ps(dz + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dc, g), i), _mm256_sub_ps(one, i)));
+        _mm256_storeu_ps(dz + hs + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dc, cp), f), _mm256_sub_ps(one, f)));
+        _mm256_storeu_ps(dz + 2 * hs + j, _mm256_mul_ps(_mm256_mul_ps(dc, i), _mm256_sub_ps(one, _mm256_mul_ps(g, g))));
+        _mm256_storeu_ps(dz + 3 * hs + j, _mm256_mul_ps(_mm256_mul_ps(d_output_gate, o), _mm256_sub_ps(one, o)));
+        _mm256_storeu_ps(dc_next + j, _mm256_mul_ps(dc, f));
+    }
+    lstm_backward_scalar(dz, dc_next, dh_next, d_h, gates, tanh_c, c_prev, j, hs);
+}
+
+// MARK: - AVX-512 (16 lanes)
+
+NK_AVX512 static inline __m512 exp_nonpositive_avx512(__m512 x) {
+    __m512 xc = _mm512_max_ps(_mm512_set1_ps(-87.0f), x);
+    __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 shifted = _mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504f)), magic);
+    __m512 k = _mm512_sub_ps(shifted, magic);
+    __m512 r = _mm512_add_ps(_mm512_sub_ps(xc, _mm512_mul_ps(k, _mm512_set1_ps(0.693359375f))),
+                             _mm512_mul_ps(k, _mm512_set1_ps(2.1219444e-4f)));
+    __m512 p = _mm512_set1_ps(1.98756915e-4f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, r), r), r), _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_castps_si512(shifted),
+                                                   _mm512_set1_epi32(127 - 0x4B400000)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+NK_AVX512 static inline __m512 abs_avx512(__m512 x) {
+    return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)));
+}
+
+NK_AVX512 static inline __m512 sigmoid_avx512(__m512 x) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 e = exp_nonpositive_avx512(_mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(x),
+                                                                        _mm512_set1_epi32((int)0x80000000))));  // -|x|
+    __m512 inverse = _mm512_div_ps(one, _mm512_add_ps(one, e));
+    __mmask16 nonnegative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+    return _mm512_mask_blend_ps(nonnegative, _mm512_mul_ps(e, inverse), inverse);
+}
+
+NK_AVX512 static inline __m512 tanh_avx512(__m512 x) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 e = exp_nonpositive_avx512(_mm512_mul_ps(_mm512_set1_ps(-2.0f), abs_avx512(x)));
+    __m512 magnitude = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    __mmask16 nonnegative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+    __m512 negated = _mm512_castsi512_ps(_mm512_xor_epi32(_mm512_castps_si512(magnitude), _mm512_set1_epi32((int)0x80000000)));
+    return _mm512_mask_blend_ps(nonnegative, negated, magnitude);
+}
+
+NK_AVX512 static void adam_avx512(float *theta, float *m, float *v, float *gradients, size_t n,
+                                  nk_adam_constants k, float *mirror, bool zero_gradients) {
+    const __m512 scale = _mm512_set1_ps(k.gradient_scale), b1 = _mm512_set1_ps(k.beta1), b2 = _mm512_set1_ps(k.beta2);
+    const __m512 c1 = _mm512_set1_ps(k.one_minus_beta1), c2 = _mm512_set1_ps(k.one_minus_beta2);
+    const __m512 rate = _mm512_set1_ps(k.rate), eps = _mm512_set1_ps(k.epsilon), zero = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 g = _mm512_mul_ps(_mm512_loadu_ps(gradients + i), scale);
+        __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_loadu_ps(m + i)), _mm512_mul_ps(c1, g));
+        __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(v + i)), _mm512_mul_ps(_mm512_mul_ps(c2, g), g));
+        _mm512_storeu_ps(m + i, mi);
+        _mm512_storeu_ps(v + i, vi);
+        __m512 step = _mm512_div_ps(_mm512_mul_ps(rate, mi), _mm512_add_ps(_mm512_sqrt_ps(vi), eps));
+        __m512 t = _mm512_sub_ps(_mm512_loadu_ps(theta + i), step);
+        _mm512_storeu_ps(theta + i, t);
+        if (mirror) _mm512_storeu_ps(mirror + i, t);
+        if (zero_gradients) _mm512_storeu_ps(gradients + i, zero);
+    }
+    adam_scalar(theta, m, v, gradients, i, n, k, mirror, zero_gradients);
+}
+
+NK_AVX512 static void rmsprop_avx512(float *theta, float *ms, float *gradients, size_t n,
+                                     nk_rmsprop_constants k, float *mirror, bool zero_gradients) {
+    const __m512 scale = _mm512_set1_ps(k.gradient_scale), a = _mm512_set1_ps(k.decay);
+    const __m512 c = _mm512_set1_ps(k.one_minus_decay), rate = _mm512_set1_ps(k.rate);
+    const __m512 eps = _mm512_set1_ps(k.epsilon), zero = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 g = _mm512_mul_ps(_mm512_loadu_ps(gradients + i), scale);
+        __m512 s = _mm512_add_ps(_mm512_mul_ps(a, _mm512_loadu_ps(ms + i)), _mm512_mul_ps(_mm512_mul_ps(c, g), g));
+        _mm512_storeu_ps(ms + i, s);
+        __m512 step = _mm512_div_ps(_mm512_mul_ps(rate, g), _mm512_sqrt_ps(_mm512_add_ps(s, eps)));
+        __m512 t = _mm512_sub_ps(_mm512_loadu_ps(theta + i), step);
+        _mm512_storeu_ps(theta + i, t);
+        if (mirror) _mm512_storeu_ps(mirror + i, t);
+        if (zero_gradients) _mm512_storeu_ps(gradients + i, zero);
+    }
+    rmsprop_scalar(theta, ms, gradients, i, n, k, mirror, zero_gradients);
+}
+
+NK_AVX512 static void elu_forward_avx512(float *out, const float *x, size_t n) {
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 xi = _mm512_loadu_ps(x + i);
+        __m512 negative = _mm512_sub_ps(exp_nonpositive_avx512(_mm512_min_ps(zero, xi)), one);
+        _mm512_storeu_ps(out + i, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(xi, zero, _CMP_GT_OQ), negative, xi));
+    }
+    elu_forward_scalar(out, x, i, n);
+}
+
+NK_AVX512 static void elu_backward_avx512(float *d_x, const float *d_out, const float *y, size_t n) {
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 yi = _mm512_loadu_ps(y + i);
+        __m512 slope = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(yi, zero, _CMP_GT_OQ), _mm512_add_ps(yi, one), one);
+        _mm512_storeu_ps(d_x + i, _mm512_add_ps(_mm512_loadu_ps(d_x + i), _mm512_mul_ps(_mm512_loadu_ps(d_out + i), slope)));
+    }
+    elu_backward_scalar(d_x, d_out, y, i, n);
+}
+
+NK_AVX512 static void sigmoid_avx512_loop(float *out, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, sigmoid_avx512(_mm512_loadu_ps(x + i)));
+    sigmoid_scalar(out, x, i, n);
+}
+
+NK_AVX512 static void tanh_avx512_loop(float *out, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, tanh_avx512(_mm512_loadu_ps(x + i)));
+    tanh_scalar(out, x, i, n);
+}
+
+NK_AVX512 static void lstm_forward_avx512(float *h, float *c, float *tanh_c, float *gates, const float *c_prev, size_t hs) {
+    float *gi = gates, *gf = gates + hs, *gg = gates + 2 * hs, *go = gates + 3 * hs;
+    size_t j = 0;
+    for (; j + 16 <= hs; j += 16) {
+        __m512 i = sigmoid_avx512(_mm512_loadu_ps(gi + j)), f = sigmoid_avx512(_mm512_loadu_ps(gf + j));
+        __m512 g = tanh_avx512(_mm512_loadu_ps(gg + j)), o = sigmoid_avx512(_mm512_loadu_ps(go + j));
+        _mm512_storeu_ps(gi + j, i); _mm512_storeu_ps(gf + j, f); _mm512_storeu_ps(gg + j, g); _mm512_storeu_ps(go + j, o);
+        __m512 cell = _mm512_add_ps(_mm512_mul_ps(f, _mm512_loadu_ps(c_prev + j)), _mm512_mul_ps(i, g));
+        __m512 tc = tanh_avx512(cell);
+        _mm512_storeu_ps(c + j, cell); _mm512_storeu_ps(tanh_c + j, tc); _mm512_storeu_ps(h + j, _mm512_mul_ps(o, tc));
+    }
+    lstm_forward_scalar(h, c, tanh_c, gates, c_prev, j, hs);
+}
+
+NK_AVX512 static void lstm_backward_avx512(float *dz, float *dc_next, const float *dh_next, const float *d_h,
+                                           const float *gates, const float *tanh_c, const float *c_prev, size_t hs) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    size_t j = 0;
+    for (; j + 16 <= hs; j += 16) {
+        __m512 i = _mm512_loadu_ps(gates + j), f = _mm512_loadu_ps(gates + hs + j);
+        __m512 g = _mm512_loadu_ps(gates + 2 * hs + j), o = _mm512_loadu_ps(gates + 3 * hs + j);
+        __m512 tc = _mm512_loadu_ps(tanh_c + j), cp = _mm512_loadu_ps(c_prev + j);
+        __m512 dh = _mm512_add_ps(_mm512_loadu_ps(d_h + j), _mm512_loadu_ps(dh_next + j));
+        __m512 dc = _mm512_add_ps(_mm512_loadu_ps(dc_next + j),
+                                  _mm512_mul_ps(_mm512_mul_ps(dh, o), _mm512_sub_ps(one, _mm512_mul_ps(tc, tc))));
+        __m512 d_output_gate = _mm512_mul_ps(dh, tc);
+        _mm512_storeu_ps(dz + j, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dc, g), i), _mm512_sub_ps(one, i)));
+        _mm512_storeu_ps(dz + hs + j, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dc, cp), f), _mm512_sub_ps(one, f)));
+        _mm512_storeu_ps(dz + 2 * hs + j, _mm512_mul_ps(_mm512_mul_ps(dc, i), _mm512_sub_ps(one, _mm512_mul_ps(g, g))));
+        _mm512_storeu_ps(dz + 3 * hs + j, _mm512_mul_ps(_mm512_mul_ps(d_output_gate, o), _mm512_sub_ps(one, o)));
+        _mm512_storeu_ps(dc_next + j, _mm512_mul_ps(dc, f));
+    }
+    lstm_backward_scalar(dz, dc_next, dh_next, d_h, gates, tanh_c, c_prev, j, hs);
+}
+#endif
+
+// MARK: - Sums (plain C, compiled once per level so that the compiler vectorizes the 64 lanes)
+
+static inline __attribute__((always_inline)) float sum_body(const float *x, size_t n) {
+    float lanes[64] = {0};
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        for (size_t l = 0; l < 64; l++) lanes[l] += x[i + l];
+    for (size_t half = 32; half >= 1; half /= 2)
+        for (size_t l = 0; l < half; l++) lanes[l] += lanes[l + half];
+    float sum = lanes[0];
+    for (; i < n; i++) sum += x[i];
+    return sum;
+}
+
+static float sum_scalar(const float *x, size_t n) { return sum_body(x, n); }
+
+#if NK_X86
+NK_AVX2 static float sum_avx2(const float *x, size_t n) { return sum_body(x, n); }
+NK_AVX512 static float sum_avx512(const float *x, size_t n) { return sum_body(x, n); }
+#endif
+
+// MARK: - Entry points
+
+#if NK_X86
+#define NK_DISPATCH(avx512_call, avx2_call, scalar_call) \
+    switch (nk_current_level()) { \
+    case NK_LEVEL_AVX512: avx512_call; break; \
+    case NK_LEVEL_AVX2: avx2_call; break; \
+    default: scalar_call; break; \
+    }
+#else
+#define NK_DISPATCH(avx512_call, avx2_call, scalar_call) scalar_call;
+#endif
+
+void nk_adam_step(float *theta, float *m, float *v, float *gradients, size_t n,
+                  nk_adam_constants k, float *mirror, bool zero_gradients) {
+    NK_DISPATCH(adam_avx512(theta, m, v, gradients, n, k, mirror, zero_gradients),
+                adam_avx2(theta, m, v, gradients, n, k, mirror, zero_gradients),
+                adam_scalar(theta, m, v, gradients, 0, n, k, mirror, zero_gradients))
+}
+
+void nk_rmsprop_step(float *theta, float *mean_square, float *gradients, size_t n,
+                     nk_rmsprop_constants k, float *mirror, bool zero_gradients) {
+    NK_DISPATCH(rmsprop_avx512(theta, mean_square, gradients, n, k, mirror, zero_gradients),
+                rmsprop_avx2(theta, mean_square, gradients, n, k, mirror, zero_gradients),
+                rmsprop_scalar(theta, mean_square, gradients, 0, n, k, mirror, zero_gradients))
+}
+
+void nk_elu_forward(float *out, const float *x, size_t n) {
+    NK_DISPATCH(elu_forward_avx512(out, x, n), elu_forward_avx2(out, x, n), elu_forward_scalar(out, x, 0, n))
+}
+
+void nk_elu_backward(float *d_x, const float *d_out, const float *y, size_t n) {
+    NK_DISPATCH(elu_backward_avx512(d_x, d_out, y, n), elu_backward_avx2(d_x, d_out, y, n),
+                elu_backward_scalar(d_x, d_out, y, 0, n))
+}
+
+void nk_sigmoid_forward(float *out, const float *x, size_t n) {
+    NK_DISPATCH(sigmoid_avx512_loop(out, x, n), sigmoid_avx2_loop(out, x, n), sigmoid_scalar(out, x, 0, n))
+}
+
+void nk_tanh_forward(float *out, const float *x, size_t n) {
+    NK_DISPATCH(tanh_avx512_loop(out, x, n), tanh_avx2_loop(out, x, n), tanh_scalar(out, x, 0, n))
+}
+
+void nk_lstm_cell_forward(float *h, float *c, float *tanh_c, float *gates, const float *c_prev, size_t hidden) {
+    NK_DISPATCH(lstm_forward_avx512(h, c, tanh_c, gates, c_prev, hidden),
+                lstm_forward_avx2(h, c, tanh_c, gates, c_prev, hidden),
+                lstm_forward_scalar(h, c, tanh_c, gates, c_prev, 0, hidden))
+}
+
+void nk_lstm_cell_backward(float *d_gates, float *dc_next, const float *dh_next, const float *d_h,
+                           const float *gates, const float *tanh_c, const float *c_prev, size_t hidden) {
+    NK_DISPATCH(lstm_backward_avx512(d_gates, dc_next, dh_next, d_h, gates, tanh_c, c_prev, hidden),
+                lstm_backward_avx2(d_gates, dc_next, dh_next, d_h, gates, tanh_c, c_prev, hidden),
+                lstm_backward_scalar(d_gates, dc_next, dh_next, d_h, gates, tanh_c, c_prev, 0, hidden))
+}
+
+float nk_sum(const float *x, size_t n) {
+    float sum = 0;
+    NK_DISPATCH(sum = sum_avx512(x, n), sum = sum_avx2(x, n), sum = sum_scalar(x, n))
+    return sum;
+}

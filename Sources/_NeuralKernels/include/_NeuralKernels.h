@@ -1,0 +1,120 @@
+// _NeuralKernels: the element-wise loops of NeuralCore in C, with AVX-512 and AVX2 variants chosen at
+// run time (first call, `__builtin_cpu_supports`) and a portable scalar version that defines the results.
+//
+// Why C: Swift compiles for baseline x86-64 (SSE2), so its loops run 4 floats at a time; these loops
+// (the optimizer over 1.2M parameters, the exp-based activations) are the network's largest costs
+// after OpenBLAS. A function with `__attribute__((target(...)))` may use wider instructions while the
+// binary still runs on any x86-64 (and on other architectures, where only the scalar code is built).
+//
+// Numerics: every variant performs the SAME float operations in the same order as the scalar code,
+// with no fused multiply-add (FP_CONTRACT OFF), so all variants give bit-identical results: the
+// vector code differs from the scalar only in doing 16 (AVX-512) or 8 (AVX2) elements at once.
+// They also match the Swift code they replace operation for operation.
+//
+// Legend: n = number of elements; every pointer addresses n floats unless said otherwise. No pointer
+// may alias another except where a comment allows it (in place).
+#ifndef NEURAL_KERNELS_H
+#define NEURAL_KERNELS_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Dispatch
+
+/// Instruction set levels, in increasing order.
+typedef enum {
+    NK_LEVEL_SCALAR = 0,
+    NK_LEVEL_AVX2 = 1,
+    NK_LEVEL_AVX512 = 2,
+} nk_level;
+
+/// The level in use: the best one the CPU (and OS) supports, unless `nk_set_level` lowered it.
+nk_level nk_current_level(void);
+
+/// Uses `level`, or the best supported level if `level` is higher; returns the level now in use.
+/// For tests and benchmarks that compare variants; not thread-safe with kernels running.
+nk_level nk_set_level(nk_level level);
+
+/// The best level this CPU supports.
+nk_level nk_supported_level(void);
+
+// MARK: - Optimizers
+
+/// Constants of one Adam step (TF1's tf.train.AdamOptimizer, epsilon after the bias correction):
+///   g = gradient_scale * gradients[i]
+///   m = beta1 * m + one_minus_beta1 * g
+///   v = beta2 * v + (one_minus_beta2 * g) * g
+///   theta -= (rate * m) / (sqrt(v) + epsilon),   rate = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+typedef struct {
+    float rate, beta1, beta2, one_minus_beta1, one_minus_beta2, epsilon, gradient_scale;
+} nk_adam_constants;
+
+/// One Adam step over n parameters. Fused extras, each saving a pass over n floats:
+/// - mirror (may be NULL): also receives the new theta (a worker's local copy of the parameters);
+/// - zero_gradients: sets gradients[i] = 0 after reading it (the next backward pass accumulates from 0).
+void nk_adam_step(float *theta, float *m, float *v, float *gradients, size_t n,
+                  nk_adam_constants constants, float *mirror, bool zero_gradients);
+
+/// Constants of one RMSProp step (Mnih et al. 2016, epsilon inside the square root):
+///   g = gradient_scale * gradients[i]
+///   ms = decay * ms + (one_minus_decay * g) * g
+///   theta -= (rate * g) / sqrt(ms + epsilon)
+typedef struct {
+    float rate, decay, one_minus_decay, epsilon, gradient_scale;
+} nk_rmsprop_constants;
+
+/// One RMSProp step over n parameters; mirror and zero_gradients as in `nk_adam_step`.
+void nk_rmsprop_step(float *theta, float *mean_square, float *gradients, size_t n,
+                     nk_rmsprop_constants constants, float *mirror, bool zero_gradients);
+
+// MARK: - Activations
+//
+// exp(x) for x <= 0 is Cephes' expf without branches: x clamped to [-87, 0] (so exp(-inf) gives
+// exp(-87) ~ 1.6e-38, not 0), x = k ln2 + r with |r| <= ln2/2 and ln2 split in two for an exact
+// reduction, exp(r) by a degree-6 polynomial, times 2^k built in the exponent bits. Within 2 ulp.
+// NaN inputs give NaN outputs in every function below.
+
+/// ELU with alpha = 1: out = x > 0 ? x : exp(x) - 1. out may be x (in place).
+void nk_elu_forward(float *out, const float *x, size_t n);
+
+/// Backward of ELU from its OUTPUT y; ACCUMULATES: d_x[i] += d_out[i] * (y > 0 ? 1 : y + 1).
+void nk_elu_backward(float *d_x, const float *d_out, const float *y, size_t n);
+
+/// Logistic sigmoid: out = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0, with e = exp(-|x|).
+/// out may be x (in place).
+void nk_sigmoid_forward(float *out, const float *x, size_t n);
+
+/// tanh: out = sign(x) * (1 - e) / (1 + e) with e = exp(-2|x|). out may be x (in place).
+void nk_tanh_forward(float *out, const float *x, size_t n);
+
+// MARK: - LSTM cell (gate order i, f, g, o; H = hidden size)
+
+/// The element-wise part of one LSTM step. gates (4H) holds the pre-activations z and is
+/// overwritten with the activations [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)]; then
+///   c = f * c_prev + i * g,  tanh_c = tanh(c),  h = o * tanh_c          (c, tanh_c, h, c_prev: H)
+void nk_lstm_cell_forward(float *h, float *c, float *tanh_c, float *gates, const float *c_prev, size_t hidden);
+
+/// The element-wise part of one step of backpropagation through time (see LSTM.swift), for j < H:
+///   dh = d_h[j] + dh_next[j];  dc = dc_next[j] + (dh * o) * (1 - tanh_c^2)
+///   dz_i = ((dc * g) * i) * (1 - i);  dz_f = ((dc * c_prev) * f) * (1 - f)
+///   dz_g = (dc * i) * (1 - g^2);  dz_o = ((dh * tanh_c) * o) * (1 - o);  dc_next[j] = dc * f
+/// gates: the activations (4H); d_gates: output (4H); dc_next: in and out (H).
+void nk_lstm_cell_backward(float *d_gates, float *dc_next, const float *dh_next, const float *d_h,
+                           const float *gates, const float *tanh_c, const float *c_prev, size_t hidden);
+
+// MARK: - Reductions
+
+/// sum_i x[i] in float, as 64 interleaved partial sums (lane l takes i = l mod 64 of the first n - n mod 64
+/// elements) combined pairwise (l + 32, 16, 8, 4, 2, 1), then the last n mod 64 elements in order.
+/// Bit-identical across levels; far more accurate than one running sum for large n.
+float nk_sum(const float *x, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
