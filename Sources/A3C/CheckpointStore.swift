@@ -35,6 +35,16 @@ public struct CheckpointStore {
 
     public var best: URL { directory.appendingPathComponent("best") }
 
+    /// Removes what an interrupted write left: `*.tmp` staging folders (a crash, or a directory made
+    /// read-only mid-write, where even the clean-up could not run) and `*.old` folders being replaced.
+    /// Call it only while no checkpoint is being written (a run has one writer: its trainer).
+    public func removeLeftovers() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasSuffix(".tmp") || name.hasSuffix(".old") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+
     /// Writes a checkpoint named by the frame count, then prunes to the newest `keep`; if `isBest`,
     /// also replaces `best/`.
     @discardableResult

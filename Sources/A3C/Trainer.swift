@@ -68,6 +68,7 @@ public final class Trainer {
         if let resumeFrom {
             run = resumeFrom
             checkpoints = CheckpointStore(runDirectory: run.url, keep: configuration.keepCheckpoints)
+            checkpoints.removeLeftovers()
             let (used, counters) = try checkpoints.restoreNewest(into: shared) { log?("warning: \($0)") }
             statistics = TrainingStatistics(restoring: counters)
             log?("resuming \(run.url.path) from \(used.lastPathComponent): \(counters.frames) frames, \(counters.episodes) episodes")

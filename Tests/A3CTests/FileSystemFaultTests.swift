@@ -99,7 +99,12 @@ struct FileSystemFaultTests {
         let afterFault = read("checkpoints.txt").split(separator: "\n").map(String.init)
         let newest = try #require(afterFault.filter { $0.hasPrefix("ckpt-") }.max())
         #expect(log.contains("the last good checkpoint is") && log.contains(newest), "\(log)")
-        #expect(!afterFault.contains { $0.hasSuffix(".tmp") }, "staging folders left behind: \(afterFault)")
+        if fault == .full {  // (a read-only directory may keep a staging folder: nothing can be removed from it)
+            #expect(!afterFault.contains { $0.hasSuffix(".tmp") }, "staging folders left behind: \(afterFault)")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints").path)
+            .filter { $0.hasSuffix(".tmp") || $0.hasSuffix(".old") }
+        #expect(leftovers.isEmpty, "the resume did not clear what the failed writes left: \(leftovers)")
         #expect(read("resume.status").hasPrefix("0"), "resume failed: \(read("resume.log"))")
         #expect(read("resume.log").contains("resuming"), "\(read("resume.log"))")
 
