@@ -16,6 +16,33 @@ private final class PoisonedEnvironment: Environment {
     func close() {}
 }
 
+/// An environment whose engine "dies" (throws engineExited, as DoomGame does when its engine is
+/// killed) after `lifetime` steps.
+private final class MortalEnvironment: Environment {
+    private let inner = SideBarEnvironment(seed: 5)
+    private var steps = 0
+    private let lifetime: Int
+    init(lifetime: Int) { self.lifetime = lifetime }
+    var actionCount: Int { inner.actionCount }
+    var framesPerStep: Int { 1 }
+    func reset() throws { try inner.reset() }
+    func observe(into frame: UnsafeMutableBufferPointer<Float>) throws { try inner.observe(into: frame) }
+    func step(action: Int) throws -> (reward: Double, finished: Bool) {
+        steps += 1
+        if steps > lifetime { throw ViZDoomError.engineExited(message: "engine killed (test)") }
+        return try inner.step(action: action)
+    }
+    func withRawScreen<R>(_ body: (UnsafeBufferPointer<UInt8>?, Int, Int) throws -> R) throws -> R { try inner.withRawScreen(body) }
+    func close() {}
+}
+
+/// Counts calls across worker threads.
+private final class _Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { value += 1; return value } }
+}
+
 private func temporaryDirectory(_ label: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("a3c-\(label)-\(UUID().uuidString)")
 }
@@ -64,6 +91,54 @@ struct FaultToleranceTests {
         let store = CheckpointStore(runDirectory: trainer.run.url, keep: 5)
         let counters = try CheckpointStore.counters(in: try #require(store.checkpoints().last))
         #expect(counters.skippedUpdates >= Worker.maxConsecutiveSkippedUpdates && counters.updates == 0)
+    }
+
+    @Test("an engine that dies mid-episode is replaced by its worker; training goes on and counts the restarts")
+    func deadEnginesAreReplaced() throws {
+        var configuration = TrainingConfiguration()
+        configuration.workers = 2
+        configuration.maxFrames = 6_000
+        configuration.rolloutLength = 10
+        configuration.gifEveryEpisodes = 0
+        configuration.logdir = temporaryDirectory("mortal").path
+        defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
+        let created = _Counter()
+        // The first four engines die after 250 steps each (mid-episode: episodes are 20 steps, so
+        // at step 251 one is under way); the ones after them live on.
+        let trainer = try Trainer(configuration: configuration, makeEnvironment: { index in
+            if index < 0 { return SideBarEnvironment(seed: 1) }  // the trainer's probe for the action count
+            return MortalEnvironment(lifetime: created.next() <= 4 ? 250 : .max)
+        })
+        let counters = try trainer.train()
+        #expect(counters.engineRestarts == 4)
+        #expect(counters.frames >= 6_000 && counters.skippedUpdates == 0)
+        #expect(counters.episodes >= 6_000 / 20 - 8, "broken episodes are dropped, the rest are all counted: \(counters.episodes)")
+    }
+
+    @Test("an engine that never starts gets a bounded retry with backoff, then a clear error for its worker")
+    func engineThatNeverStarts() throws {
+        var configuration = TrainingConfiguration()
+        configuration.workers = 1
+        configuration.maxFrames = 1_000
+        configuration.gifEveryEpisodes = 0
+        configuration.logdir = temporaryDirectory("nostart").path
+        defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
+        let attempts = _Counter()
+        let trainer = try Trainer(configuration: configuration, makeEnvironment: { index in
+            if index < 0 { return SideBarEnvironment(seed: 1) }
+            _ = attempts.next()
+            throw ViZDoomError.engineExited(message: "engine crashed while starting (test)")
+        })
+        let started = Date()
+        do {
+            try trainer.train()
+            Issue.record("training should have failed")
+        } catch {
+            #expect("\(error)".contains("could not start its engine after \(Worker.maxStartAttempts) attempts"), "\(error)")
+        }
+        let seconds = Date().timeIntervalSince(started)
+        #expect(attempts.next() == Worker.maxStartAttempts + 1)
+        #expect(seconds >= 7 && seconds < 20, "backoff 0.5 + 1 + 2 + 4 s expected, took \(seconds) s")
     }
 
     @Test("a damaged newest checkpoint is reported and the previous one is used; a half-written one is ignored")
