@@ -33,6 +33,32 @@ func expectRejected(_ bytes: [UInt8], _ fragment: String, sourceLocation: Source
 
 @Suite("SafeTensors checkpoints")
 struct SafeTensorsTests {
+    @Test("CRC-32: the standard check values, and a byte-at-a-time reference at every length and offset")
+    func crc32() {
+        #expect(SafeTensors.CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(SafeTensors.CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
+        #expect(SafeTensors.CRC32.checksum([]) == 0)
+        func reference(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        var random = SystemRandomNumberGenerator()
+        let bytes = (0..<5_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        var mismatches = 0
+        for start in 0..<9 {
+            for end in [start, start + 1, start + 7, start + 8, start + 9, start + 63, 5_000] {
+                let slice = bytes[start..<end]
+                let fast = slice.withUnsafeBytes { SafeTensors.CRC32.checksum($0) }
+                if fast != reference(slice) { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test("network round trip: PyTorch names and shapes, bit-identical parameters, atomic write leaves no temp file")
     func networkRoundTrip() throws {
         let directory = temporaryDirectory()
