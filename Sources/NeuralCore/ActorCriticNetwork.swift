@@ -256,6 +256,10 @@ public final class ActorCriticNetwork {
         _sharedSource === source && _sharedGeneration == generation
     }
 
+    /// Records that `parameters` was written by other means (a checkpoint load, say): the next
+    /// `SharedParameters.copyParameters(into:)` copies for real.
+    func _forgetSharedSource() { _sharedSource = nil }
+
     /// Records that `parameters` now holds generation `generation` of `source`'s global parameters.
     func _markHolding(_ source: SharedParameters, generation: Int) {
         _sharedSource = source

@@ -98,6 +98,7 @@ extension ActorCriticNetwork {
     public func loadCheckpoint(from url: URL) throws -> [String: String] {
         let file = try SafeTensors.read(from: url)
         try layout.load(file.tensors, into: parameters)
+        _forgetSharedSource()
         invalidateRecordedSteps()
         return file.metadata
     }
