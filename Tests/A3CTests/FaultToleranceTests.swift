@@ -47,6 +47,17 @@ private func temporaryDirectory(_ label: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("a3c-\(label)-\(UUID().uuidString)")
 }
 
+/// A small run for a test environment: no GIFs, a fresh log directory (the caller removes it).
+private func testConfiguration(_ label: String, workers: Int, maxFrames: Int, rolloutLength: Int = 30) -> TrainingConfiguration {
+    var configuration = TrainingConfiguration()
+    configuration.workers = workers
+    configuration.maxFrames = maxFrames
+    configuration.rolloutLength = rolloutLength
+    configuration.gifEveryEpisodes = 0
+    configuration.logdir = temporaryDirectory(label).path
+    return configuration
+}
+
 @Suite("Fault tolerance")
 struct FaultToleranceTests {
     @Test("a NaN gradient never reaches the global parameters")
@@ -68,12 +79,7 @@ struct FaultToleranceTests {
 
     @Test("persistent non-finite updates stop training with a clear message; the parameters stay good")
     func persistentBlowUpStops() throws {
-        var configuration = TrainingConfiguration()
-        configuration.workers = 1
-        configuration.maxFrames = 100_000
-        configuration.rolloutLength = 5
-        configuration.gifEveryEpisodes = 0
-        configuration.logdir = temporaryDirectory("nan").path
+        let configuration = testConfiguration("nan", workers: 1, maxFrames: 100_000, rolloutLength: 5)
         defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
         let trainer = try Trainer(configuration: configuration, makeEnvironment: { _ in PoisonedEnvironment() })
         let initial = FloatBuffer(count: trainer.shared.layout.totalCount)
@@ -95,12 +101,7 @@ struct FaultToleranceTests {
 
     @Test("an engine that dies mid-episode is replaced by its worker; training goes on and counts the restarts")
     func deadEnginesAreReplaced() throws {
-        var configuration = TrainingConfiguration()
-        configuration.workers = 2
-        configuration.maxFrames = 6_000
-        configuration.rolloutLength = 10
-        configuration.gifEveryEpisodes = 0
-        configuration.logdir = temporaryDirectory("mortal").path
+        let configuration = testConfiguration("mortal", workers: 2, maxFrames: 6_000, rolloutLength: 10)
         defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
         let created = _Counter()
         // The first four engines die after 250 steps each (mid-episode: episodes are 20 steps, so
@@ -117,11 +118,7 @@ struct FaultToleranceTests {
 
     @Test("an engine that never starts gets a bounded retry with backoff, then a clear error for its worker")
     func engineThatNeverStarts() throws {
-        var configuration = TrainingConfiguration()
-        configuration.workers = 1
-        configuration.maxFrames = 1_000
-        configuration.gifEveryEpisodes = 0
-        configuration.logdir = temporaryDirectory("nostart").path
+        let configuration = testConfiguration("nostart", workers: 1, maxFrames: 1_000)
         defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
         let attempts = _Counter()
         let trainer = try Trainer(configuration: configuration, makeEnvironment: { index in
