@@ -70,10 +70,13 @@ let package = Package(
             ],
             swiftSettings: v5
         ),
-        .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom"], swiftSettings: v5),
+        // Helpers for tests that run the `a3c` executable as a child process (not shipped).
+        .target(name: "A3CTestSupport", path: "Tests/A3CTestSupport", swiftSettings: v5),
+        .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom", "A3CTestSupport"], swiftSettings: v5),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "_NeuralKernels"], swiftSettings: v5),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: v5),
-        .testTarget(name: "A3CTests", dependencies: ["A3C", "ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
+        .testTarget(name: "A3CTests", dependencies: ["A3C", "ViZDoom", "NeuralCore", "Telemetry", "A3CTestSupport"],
+                    swiftSettings: v5),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -133,7 +133,8 @@ func fileErrorDescription(_ swiftError: Error) -> String {
     let error = swiftError as NSError
     guard error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain else { return "\(swiftError)" }
     let path = error.userInfo[NSFilePathErrorKey] as? String
-    if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+    if let underlying = (error.userInfo[NSUnderlyingErrorKey] as? Error).map({ $0 as NSError }),
+       underlying.domain == NSPOSIXErrorDomain {
         let reason = String(cString: strerror(Int32(underlying.code)))
         return path.map { "\($0): \(reason)" } ?? reason
     }

@@ -37,7 +37,7 @@ public struct RunDirectory {
         do {
             try FileManager.default.createDirectory(at: logdir, withIntermediateDirectories: true)
         } catch {
-            throw TrainingError.unwritable(path: logdir.path, reason: (error as NSError).localizedDescription)
+            throw TrainingError.unwritable(path: logdir.path, reason: fileErrorDescription(error))
         }
         guard access(logdir.path, W_OK | X_OK) == 0 else {
             throw TrainingError.unwritable(path: logdir.path, reason: String(cString: strerror(errno)))
@@ -51,7 +51,7 @@ public struct RunDirectory {
         do {
             try FileManager.default.createDirectory(at: candidate, withIntermediateDirectories: false)
         } catch {
-            throw TrainingError.unwritable(path: candidate.path, reason: (error as NSError).localizedDescription)
+            throw TrainingError.unwritable(path: candidate.path, reason: fileErrorDescription(error))
         }
         return RunDirectory(url: candidate)
     }

@@ -40,6 +40,15 @@ public protocol FlatOptimizer: AnyObject {
     func restoreMetadata(_ metadata: [String: String]) throws
 }
 
+extension FlatOptimizer {
+    /// The plain update: the fused one with no mirror and the gradients left as they are.
+    public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, gradientScale: Float = 1) {
+        // With zeroingGradients false the kernels only read the gradients.
+        step(parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), gradientScale: gradientScale,
+             mirror: nil, zeroingGradients: false)
+    }
+}
+
 /// Adam (Kingma & Ba 2015) with bias correction, written as TensorFlow 1's `tf.train.AdamOptimizer`
 /// that the seed used (so epsilon is TF's "epsilon hat", added after the bias correction of the step size):
 ///
@@ -70,12 +79,6 @@ public final class Adam: FlatOptimizer {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         m = FloatBuffer(count: parameterCount)
         v = FloatBuffer(count: parameterCount)
-    }
-
-    public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, gradientScale: Float = 1) {
-        // With zeroingGradients false the kernel only reads the gradients.
-        step(parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), gradientScale: gradientScale,
-             mirror: nil, zeroingGradients: false)
     }
 
     public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, gradientScale: Float,
@@ -124,12 +127,6 @@ public final class RMSProp: FlatOptimizer {
                      "RMSProp: invalid hyperparameters lr \(learningRate), decay \(decay), epsilon \(epsilon)")
         self.learningRate = learningRate; self.decay = decay; self.epsilon = epsilon
         meanSquare = FloatBuffer(count: parameterCount)
-    }
-
-    public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, gradientScale: Float = 1) {
-        // With zeroingGradients false the kernel only reads the gradients.
-        step(parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), gradientScale: gradientScale,
-             mirror: nil, zeroingGradients: false)
     }
 
     public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, gradientScale: Float,

@@ -168,6 +168,18 @@ struct FaultToleranceTests {
         #expect(warnings.count == 1 && warnings[0].contains("ckpt-000000002000"), "\(warnings)")
     }
 
+    @Test("file errors read as 'path: the OS's reason', not as an NSError dump")
+    func fileErrorsReadPlainly() {
+        let missing = temporaryDirectory("missing").appendingPathComponent("a/b")
+        do {
+            try FileManager.default.createDirectory(at: missing, withIntermediateDirectories: false)
+            Issue.record("creating a folder under a missing parent should fail")
+        } catch {
+            #expect(fileErrorDescription(error) == "\(missing.path): No such file or directory", "\(fileErrorDescription(error))")
+        }
+        #expect(fileErrorDescription(TrainingError.noCheckpoint("x")) == "\(TrainingError.noCheckpoint("x"))")
+    }
+
     @Test("counters survive a checkpoint round trip exactly")
     func countersRoundTrip() throws {
         let run = temporaryDirectory("counters")

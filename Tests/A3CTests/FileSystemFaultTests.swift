@@ -1,6 +1,7 @@
 import Foundation
 import Telemetry
 import Testing
+import A3CTestSupport
 @testable import A3C
 
 /// Runs a shell script with bash; returns its exit status and combined output.
@@ -91,6 +92,7 @@ struct FileSystemFaultTests {
         #expect(status != nil && status != 0, "status \(read("status")): \(log)")
         #expect(log.contains("cannot be written") && log.contains(expectedReason) && log.contains("--resume"), "\(log)")
         #expect(!log.contains("Fatal error") && !log.contains("Stack dump"), "\(log)")
+        #expect(!log.contains("Error Domain="), "the reason is an NSError dump, not the OS's words: \(log)")
         let stopMilliseconds = Int(read("stop.ms").trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
         #expect(stopMilliseconds < 30_000, "took \(stopMilliseconds) ms to stop after the fault")
 

@@ -1,6 +1,7 @@
 import Foundation
 import Telemetry
 import Testing
+import A3CTestSupport
 @testable import A3C
 
 @Suite("Malformed files")

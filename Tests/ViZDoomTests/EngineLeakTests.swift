@@ -1,19 +1,7 @@
 import Foundation
 import Testing
+import A3CTestSupport
 @testable import ViZDoom
-
-/// The `a3c` executable built next to this test bundle (`swift build` builds it; `swift test`
-/// builds every product first).
-private func a3cExecutable() throws -> URL {
-    let testBinary = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-    var directory = testBinary.deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = directory.appendingPathComponent("a3c")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        directory = directory.deletingLastPathComponent()
-    }
-    throw ViZDoomError.notInstalled(missing: "the a3c executable next to \(testBinary.path) (run `swift build` first)")
-}
 
 /// A child `a3c hold-game` that owns one engine, started in a fresh empty working directory.
 private struct GameOwner {
@@ -50,18 +38,6 @@ private struct GameOwner {
     }
 }
 
-private func waitUntilGone(_ instanceId: String, seconds: Double = 10) -> (processes: [Int32], segments: [String]) {
-    let deadline = Date(timeIntervalSinceNow: seconds)
-    func left() -> (processes: [Int32], segments: [String]) {
-        (EngineHygiene.engineProcesses().filter { $0.instanceId == instanceId }.map(\.pid), EngineHygiene.segments(ofInstance: instanceId))
-    }
-    var now = left()
-    while (!now.processes.isEmpty || !now.segments.isEmpty) && Date() < deadline {
-        usleep(100_000)
-        now = left()
-    }
-    return now
-}
 
 @Suite("No engine or segment outlives its owner", .serialized)
 struct EngineLeakTests {
