@@ -3,6 +3,7 @@
 // swift-a3c: A3C agents that learn ViZDoom from pixels on a multi-core CPU.
 //
 // Modules, bottom up (one job each):
+//   ThreadSafety  the one locked-value type and the stop flag every module shares
 //   _ViZDoomShim  C API over the ViZDoom C++ client library (built by scripts/bootstrap into .deps/)
 //   ViZDoom       typed Swift API: DoomGame, scenarios, buttons, frame preprocessing
 //   _CBLAS        system library: Debian's OpenBLAS (cblas.h)
@@ -48,7 +49,8 @@ let package = Package(
                 .linkedLibrary("pthread"),
             ]
         ),
-        .target(name: "ViZDoom", dependencies: ["_ViZDoomShim"], swiftSettings: v5),
+        .target(name: "ThreadSafety", swiftSettings: v5),
+        .target(name: "ViZDoom", dependencies: ["_ViZDoomShim", "ThreadSafety"], swiftSettings: v5),
         .systemLibrary(name: "_CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Optimized even in debug builds: the tests train real networks (the learning tests would
         // take minutes instead of seconds at -Onone), and this module is exercised, not stepped through.
@@ -58,14 +60,14 @@ let package = Package(
         .target(name: "_NeuralKernels",
                 cSettings: [.unsafeFlags(["-ffp-contract=off", "-fno-math-errno"]),
                             .unsafeFlags(["-O2"], .when(configuration: .debug))]),
-        .target(name: "NeuralCore", dependencies: ["_CBLAS", "_NeuralKernels"],
+        .target(name: "NeuralCore", dependencies: ["_CBLAS", "_NeuralKernels", "ThreadSafety"],
                 swiftSettings: v5 + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "Telemetry", swiftSettings: v5),
-        .target(name: "A3C", dependencies: ["ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
+        .target(name: "Telemetry", dependencies: ["ThreadSafety"], swiftSettings: v5),
+        .target(name: "A3C", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
         .executableTarget(
             name: "A3CCommand",
             dependencies: [
-                "A3C", "ViZDoom", "NeuralCore", "Telemetry",
+                "A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5

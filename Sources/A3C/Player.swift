@@ -45,7 +45,7 @@ public final class Player {
             }
         }
         let actionCount = try DoomEnvironment.actionCount(scenario: configuration.scenario)
-        network = ActorCriticNetwork(actionCount: actionCount, seed: 0)
+        network = ActorCriticNetwork(actionCount: actionCount, maxSteps: 1, seed: 0)
         do {
             try network.loadCheckpoint(from: checkpoint.appendingPathComponent(CheckpointStore.modelFile))
         } catch {
@@ -63,13 +63,13 @@ public final class Player {
         var random = Xoshiro256StarStar(seed: seed)
         let frame = UnsafeMutableBufferPointer<Float>.allocate(capacity: ActorCriticNetwork.frameSize)
         defer { frame.deallocate() }
-        var state = LSTMState()
+        let state = LSTMStates(count: 1)
         var returns: [Double] = []
         var gifFrames: [UInt8] = []
         var gifFrameCount = 0
         for episode in 0..<episodes {
             try environment.reset()
-            state.reset()
+            state.resetAll()
             var total = 0.0
             var length = 0
             var finished = false
@@ -80,9 +80,8 @@ public final class Player {
                         if let screen { gifFrames.append(contentsOf: screen); gifFrameCount += 1 }
                     }
                 }
-                let step = network.act(frame: frame.baseAddress!, state: &state)
-                let action = greedy ? step.probabilities.indices.max { step.probabilities[$0] < step.probabilities[$1] }!
-                    : step.sampleAction(uniform: Float(random.nextUnitDouble()))
+                let step = network.act(frame: frame.baseAddress!, states: state)
+                let action = greedy ? step.mostProbableAction(row: 0) : step.sampleAction(row: 0, uniform: Float(random.nextUnitDouble()))
                 let outcome = try environment.step(action: action)
                 total += outcome.reward
                 length += 1

@@ -1,46 +1,45 @@
 import Foundation
-import NeuralCore
 import Telemetry
+import ThreadSafety
 
-/// Writes what the workers report into the run directory: `episodes.csv` on every episode,
-/// TensorBoard summaries every `logEveryEpisodes` episodes (the seed's tags, plus throughput),
-/// and worker 0's GIFs. Called from worker threads; the writers are thread-safe.
+/// Writes what the workers report into the run directory: `episodes.csv` on every episode and
+/// worker 0's GIFs (called from worker threads), and the TensorBoard summaries the trainer asks for
+/// (the seed's tags, plus throughput). The writers are thread-safe.
 final class RunOutputs: WorkerReporter {
     private let run: RunDirectory
     private let configuration: TrainingConfiguration
     private let statistics: TrainingStatistics
-    private let shared: SharedParameters
     private let tensorBoard: TensorBoardWriter
-    private let episodes: CSVWriter
-    private let throughput = _Throughput()
-    private let gifClock = _IntervalClock()
-    private let episodeOrder = NSLock()
-    private let failures = _Failures()
+    /// episodes.csv; its lock also orders the episodes (see `episodeFinished`).
+    private let episodes: LockedValue<CSVWriter>
+    /// Frames and time of the previous summary (for frames/s).
+    private let throughput: LockedValue<(frames: Int, time: Date)>
+    /// When the last GIF was claimed.
+    private let lastGIF = LockedValue<Date?>(nil)
+    private let failures = LockedValue<[String]>([])
     var log: ((String) -> Void)?
 
     /// The first write into the run directory that failed (episodes.csv, TensorBoard, a GIF), as
     /// "<file>: <reason>". The trainer polls it and stops: a full disk or a read-only directory
     /// would also stop the next checkpoint, so training on would only burn time that cannot be kept.
-    var writeFailure: String? { failures.first.map { "\($0)" } }
+    var writeFailure: String? { failures.withLockedValue { $0.first } }
 
     private func recordFailure(_ file: URL, _ error: Error) {
-        failures.add(_WriteFailure(description: "\(file.lastPathComponent): \(error)"))
+        failures.withLockedValue { $0.append("\(file.lastPathComponent): \(error)") }
     }
 
-    init(run: RunDirectory, configuration: TrainingConfiguration, statistics: TrainingStatistics,
-         shared: SharedParameters) throws {
+    init(run: RunDirectory, configuration: TrainingConfiguration, statistics: TrainingStatistics) throws {
         self.run = run
         self.configuration = configuration
         self.statistics = statistics
-        self.shared = shared
         do {
             tensorBoard = try TensorBoardWriter(logDirectory: run.url)
-            episodes = try CSVWriter(url: run.episodesURL, header: RunDirectory.episodesHeader)
+            episodes = LockedValue(try CSVWriter(url: run.episodesURL, header: RunDirectory.episodesHeader))
         } catch {
             throw TrainingError.unwritable(path: run.url.path, reason: "\(error)")
         }
         let counters = statistics.snapshot()
-        throughput.reset(frames: counters.frames)
+        throughput = LockedValue((counters.frames, Date()))
         if counters.frames == 0 {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -52,7 +51,7 @@ final class RunOutputs: WorkerReporter {
     func episodeFinished(worker: Int, rawReturn: Double, length: Int, meanValue: Double) {
         // Counting the episode and appending its row happen under one lock, so that rows reach
         // episodes.csv in episode order and the frame column never goes back.
-        let (number, counters) = episodeOrder.withLock { () -> (Int, TrainingStatistics.Counters) in
+        episodes.withLockedValue { episodes in
             let (number, counters) = statistics.addEpisode(rawReturn: rawReturn, length: length, meanValue: meanValue)
             do {
                 try episodes.append(row: [String(worker), String(number), String(counters.frames),
@@ -61,15 +60,19 @@ final class RunOutputs: WorkerReporter {
             } catch {
                 recordFailure(run.episodesURL, error)
             }
-            return (number, counters)
         }
-        if number % configuration.logEveryEpisodes == 0 { writeSummary(counters) }
     }
 
-    /// The seed's eight tags at step = frames, plus throughput and robustness counters.
-    private func writeSummary(_ counters: TrainingStatistics.Counters) {
+    /// The seed's eight tags at step = frames, plus throughput and robustness counters: the means
+    /// since the previous summary. `parameterNorm` is the global parameters' norm ("Var Norm").
+    func writeSummary(_ counters: TrainingStatistics.Counters, parameterNorm: Float) {
         let summary = statistics.takeSummary()
-        let framesPerSecond = throughput.rate(frames: counters.frames)
+        let framesPerSecond = throughput.withLockedValue { last -> Double in
+            let now = Date()
+            let seconds = now.timeIntervalSince(last.time)
+            defer { last = (counters.frames, now) }
+            return seconds > 0 ? Double(counters.frames - last.frames) / seconds : 0
+        }
         var scalars: [(tag: String, value: Double)] = [
             ("Perf/Reward", summary.reward),
             ("Perf/Length", summary.length),
@@ -79,7 +82,7 @@ final class RunOutputs: WorkerReporter {
             ("charts/episodes", Double(counters.episodes)),
             ("charts/engine_restarts", Double(counters.engineRestarts)),
             ("charts/skipped_updates", Double(counters.skippedUpdates)),
-            ("Losses/Var Norm", Double(shared.parameterNorm())),
+            ("Losses/Var Norm", Double(parameterNorm)),
         ]
         if summary.updates > 0 {
             scalars += [("Losses/Value Loss", summary.valueLoss), ("Losses/Policy Loss", summary.policyLoss),
@@ -92,7 +95,13 @@ final class RunOutputs: WorkerReporter {
 
     func shouldRecordGIF(worker: Int, localEpisode: Int) -> Bool {
         guard worker == 0, configuration.gifEveryEpisodes > 0, localEpisode % configuration.gifEveryEpisodes == 0 else { return false }
-        return gifClock.claim(every: configuration.gifMinimumSeconds)
+        // At most one GIF per gifMinimumSeconds (the first claim always succeeds).
+        return lastGIF.withLockedValue { last in
+            let now = Date()
+            if let previous = last, now.timeIntervalSince(previous) < configuration.gifMinimumSeconds { return false }
+            last = now
+            return true
+        }
     }
 
     func episodeGIF(worker: Int, localEpisode: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int) {
@@ -111,7 +120,7 @@ final class RunOutputs: WorkerReporter {
 
     func checkpointSaved(_ url: URL, counters: TrainingStatistics.Counters) {
         do { try tensorBoard.flush() } catch { recordFailure(tensorBoard.url, error) }
-        do { try episodes.flush() } catch { recordFailure(run.episodesURL, error) }
+        do { try episodes.withLockedValue { try $0.flush() } } catch { recordFailure(run.episodesURL, error) }
     }
 
     /// Marks a resumed session in TensorBoard at the checkpoint's step, so points that a crashed
@@ -124,7 +133,7 @@ final class RunOutputs: WorkerReporter {
 
     func close() {
         try? tensorBoard.close()
-        try? episodes.close()
+        episodes.withLockedValue { try? $0.close() }
     }
 }
 
@@ -143,39 +152,3 @@ func writeEpisodeGIF(frames: [UInt8], frameCount: Int, height: Int, width: Int, 
     try writer.finish()
 }
 
-private struct _WriteFailure: Error, CustomStringConvertible { let description: String }
-
-/// Frames per second between successive summaries.
-private final class _Throughput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lastFrames = 0
-    private var lastTime = Date()
-
-    func reset(frames: Int) { lock.withLock { lastFrames = frames; lastTime = Date() } }
-
-    func rate(frames: Int) -> Double {
-        lock.withLock {
-            let now = Date()
-            let seconds = now.timeIntervalSince(lastTime)
-            let rate = seconds > 0 ? Double(frames - lastFrames) / seconds : 0
-            lastFrames = frames
-            lastTime = now
-            return rate
-        }
-    }
-}
-
-/// Grants at most one claim per interval (the first claim always succeeds).
-private final class _IntervalClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: Date?
-
-    func claim(every seconds: Double) -> Bool {
-        lock.withLock {
-            let now = Date()
-            if let last, now.timeIntervalSince(last) < seconds { return false }
-            last = now
-            return true
-        }
-    }
-}

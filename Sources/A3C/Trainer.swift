@@ -1,6 +1,7 @@
 import Foundation
 import NeuralCore
 import Telemetry
+import ThreadSafety
 import ViZDoom
 
 /// Runs A3C: creates the global parameters and optimizer, starts one worker thread per
@@ -15,6 +16,8 @@ public final class Trainer {
     private let outputs: RunOutputs
     private let checkpoints: CheckpointStore
     private let makeEnvironment: (Int) throws -> Environment
+    /// Scratch for `globalParameterNorm()`.
+    private lazy var parameterSnapshot = FloatBuffer(count: shared.layout.totalCount)
     /// Frames at which this session started (for frames/s).
     private let startFrames: Int
     /// The checkpoint this session resumed from, if any.
@@ -26,8 +29,9 @@ public final class Trainer {
 
     /// A new run, or a resumed one (`resumeFrom` = the run directory).
     ///
-    /// - makeEnvironment: worker index -> its environment; nil means ViZDoom with the configuration's
-    ///   scenario and frame skip (the product). Tests pass a small environment of their own.
+    /// - makeEnvironment: environment index (worker * envsPerWorker + its environment number; -1 for a
+    ///   probe) -> a new environment; nil means ViZDoom with the configuration's scenario and frame
+    ///   skip (the product). Tests pass a small environment of their own.
     public init(configuration: TrainingConfiguration, resumeFrom: RunDirectory? = nil,
                 log: ((String) -> Void)? = nil,
                 makeEnvironment: ((Int) throws -> Environment)? = nil) throws {
@@ -56,8 +60,7 @@ public final class Trainer {
             }
         }
 
-        let network = ActorCriticNetwork(actionCount: actionCount, maxRolloutLength: configuration.rolloutLength,
-                                         seed: configuration.seed)
+        let network = ActorCriticNetwork(actionCount: actionCount, maxSteps: 1, seed: configuration.seed)
         let optimizer: FlatOptimizer
         switch configuration.optimizer {
         case .adam: optimizer = Adam(parameterCount: network.layout.totalCount, learningRate: configuration.learningRate)
@@ -89,27 +92,35 @@ public final class Trainer {
             resumedFrom = nil
         }
         startFrames = statistics.snapshot().frames
-        outputs = try RunOutputs(run: run, configuration: configuration, statistics: statistics, shared: shared)
+        outputs = try RunOutputs(run: run, configuration: configuration, statistics: statistics)
         outputs.log = log
         if let resumedFrom { outputs.sessionResumed(from: resumedFrom, frames: startFrames) }
     }
 
     /// Trains until the budget is spent or `stopRequested()` is true; always ends with a checkpoint
     /// and every engine closed. Returns the final counters.
+    ///
+    /// The calling thread keeps the run's cadence (the workers only play and learn): a TensorBoard
+    /// summary every `logEveryEpisodes` episodes but at most `summariesPerSecond` a second, a checkpoint
+    /// every `checkpointEveryEpisodes` episodes but at most one per `checkpointMinimumSeconds`, and the
+    /// progress line once a second.
     @discardableResult
     public func train(stopRequested: @escaping () -> Bool = { false }) throws -> TrainingStatistics.Counters {
         let stop = StopFlag()
-        let failures = _Failures()
+        let failures = LockedValue<[Error]>([])
         let done = DispatchGroup()
+        let environmentsPerWorker = configuration.envsPerWorker
         for index in 0..<configuration.workers {
             done.enter()
             let worker = Worker(index: index, configuration: configuration, shared: shared, statistics: statistics,
-                                reporter: outputs, actionCount: actionCount) { [makeEnvironment] in try makeEnvironment(index) }
-            // Workers are long-lived threads: the engine they spawn is tied to the spawning thread's life.
+                                reporter: outputs, actionCount: actionCount) { [makeEnvironment] number in
+                try makeEnvironment(index * environmentsPerWorker + number)
+            }
+            // Workers are long-lived threads: the engines they spawn are tied to the spawning thread's life.
             let thread = Thread {
                 defer { done.leave() }
                 do { try worker.run(shouldStop: { stop.isSet }) } catch {
-                    failures.add(error)
+                    failures.withLockedValue { $0.append(error) }
                     stop.set()
                 }
             }
@@ -120,17 +131,24 @@ public final class Trainer {
 
         var nextProgress = Date()
         var stopReason = "budget reached"
-        var lastCheckpointEpisodes = statistics.snapshot().episodes
+        var lastCheckpoint = (episodes: statistics.snapshot().episodes, time: Date())
+        var lastSummary = (episodes: lastCheckpoint.episodes, time: Date.distantPast)
         var writeFailure: String?
         while true {
-            if done.wait(timeout: .now() + 0.1) == .success { stopReason = "all workers stopped"; break }
+            if done.wait(timeout: .now() + 0.05) == .success { stopReason = "all workers stopped"; break }
             if stopRequested() { stopReason = "interrupted"; break }
             if stop.isSet { stopReason = "a worker failed"; break }
             if let failure = outputs.writeFailure { writeFailure = failure; stopReason = "the run directory cannot be written"; break }
             let counters = statistics.snapshot()
             if budgetReached(counters) { break }
-            if counters.episodes / configuration.checkpointEveryEpisodes > lastCheckpointEpisodes / configuration.checkpointEveryEpisodes {
-                lastCheckpointEpisodes = counters.episodes
+            if counters.episodes / configuration.logEveryEpisodes > lastSummary.episodes / configuration.logEveryEpisodes,
+               Date().timeIntervalSince(lastSummary.time) >= 1 / TrainingConfiguration.summariesPerSecond {
+                lastSummary = (counters.episodes, Date())
+                outputs.writeSummary(counters, parameterNorm: globalParameterNorm())
+            }
+            if counters.episodes / configuration.checkpointEveryEpisodes > lastCheckpoint.episodes / configuration.checkpointEveryEpisodes,
+               Date().timeIntervalSince(lastCheckpoint.time) >= configuration.checkpointMinimumSeconds {
+                lastCheckpoint = (counters.episodes, Date())
                 do { try saveCheckpoint() } catch {
                     writeFailure = "checkpoint \(Self.reason(error))"; stopReason = "a checkpoint could not be written"; break
                 }
@@ -156,8 +174,15 @@ public final class Trainer {
             throw TrainingError.runDirectoryFailed(run: run.url.path, reason: failure,
                                                    lastCheckpoint: checkpoints.checkpoints().last?.path)
         }
-        if let failure = failures.first { throw failure }
+        if let failure = failures.withLockedValue({ $0.first }) { throw failure }
         return counters
+    }
+
+    /// The global L2 norm of the global parameters (the seed's "Var Norm"), from a copy taken under
+    /// the lock (one memcpy, as a worker's sync) and summed outside it.
+    private func globalParameterNorm() -> Float {
+        shared.copyParameters(into: parameterSnapshot)
+        return globalNorm(parameterSnapshot)
     }
 
     /// The reason inside a checkpoint error (its path and the OS's words).
@@ -215,10 +240,3 @@ func formatDuration(_ seconds: Double) -> String {
         : String(format: "%02d:%02d", total / 60, total % 60)
 }
 
-/// Errors that ended workers; the first is the run's error.
-final class _Failures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [Error] = []
-    func add(_ error: Error) { lock.withLock { errors.append(error) } }
-    var first: Error? { lock.withLock { errors.first } }
-}

@@ -14,8 +14,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// Scenario name (see `a3c scenarios`) or `.cfg` path.
     public var scenario = "basic"
-    /// Worker threads, each with its own engine. Default: one per CPU core.
+    /// Worker threads. Default: one per CPU core (workers are the unit of parallelism; each engine
+    /// runs while its worker waits for it, so one worker per core keeps every core busy).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// E, the environments (engines) each worker plays at once: one batched forward pass acts for
+    /// all of them, and their E rollouts make one update. 1 is the seed's worker.
+    public var envsPerWorker = 1
     /// Stop after this many engine frames (tics) in total; nil = no frame limit.
     public var maxFrames: Int? = nil
     /// Stop after this many minutes of training; nil = no time limit.
@@ -41,7 +45,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var rewardScale: Float = 0.01
     /// Tics each action is held. 4 is the field's practice; 1 reproduces the seed.
     public var frameSkip = 4
-    /// TensorBoard summaries every this many episodes (all workers together).
+    /// TensorBoard summaries every this many episodes (all workers together), and at most
+    /// `summariesPerSecond` a second.
     public var logEveryEpisodes = 5
     /// A GIF of worker 0's episode every this many of worker 0's episodes (0 = never).
     public var gifEveryEpisodes = 25
@@ -51,6 +56,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var gifMinimumSeconds = 30.0
     /// A checkpoint every this many episodes (all workers together), and one at the end.
     public var checkpointEveryEpisodes = 250
+    /// ...and at most one per this many seconds. Once an agent is good, episodes are short (basic:
+    /// 6 steps), and the seed's cadence alone writes a 15 MB checkpoint every second or two.
+    public var checkpointMinimumSeconds = 60.0
     /// How many periodic checkpoints to keep (the best one is kept apart).
     public var keepCheckpoints = 5
     /// Where run directories are created.
@@ -61,10 +69,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The time budget when the user set no limit at all.
     public static let defaultMinutes = 5.0
 
+    /// The most TensorBoard summaries a second: a curve needs no more, and a learned `basic` ends
+    /// about 170 episodes a second, which would be 34 summaries at the seed's every-5-episodes cadence.
+    public static let summariesPerSecond = 4.0
+
     /// Checks every setting; the message names the option and the accepted values.
     public func validate() throws {
         func fail(_ message: String) throws -> Never { throw TrainingError.invalidOption(message) }
         if workers < 1 || workers > 256 { try fail("--workers must be between 1 and 256, got \(workers)") }
+        if envsPerWorker < 1 || envsPerWorker > 64 { try fail("--envs-per-worker must be between 1 and 64, got \(envsPerWorker)") }
         if let maxFrames, maxFrames < 1 { try fail("--max-frames must be a positive number of frames, got \(maxFrames)") }
         if let maxMinutes, !(maxMinutes > 0 && maxMinutes.isFinite) { try fail("--max-minutes must be a positive number, got \(maxMinutes)") }
         if rolloutLength < 1 || rolloutLength > 1000 { try fail("--rollout-length must be between 1 and 1000, got \(rolloutLength)") }
@@ -80,8 +93,36 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if gifEveryEpisodes < 0 { try fail("--gif-every must be >= 0 episodes (0 = no GIFs), got \(gifEveryEpisodes)") }
         if !(gifMinimumSeconds >= 0 && gifMinimumSeconds.isFinite) { try fail("--gif-min-seconds must be >= 0, got \(gifMinimumSeconds)") }
         if checkpointEveryEpisodes < 1 { try fail("--checkpoint-every must be at least 1 episode, got \(checkpointEveryEpisodes)") }
+        if !(checkpointMinimumSeconds >= 0 && checkpointMinimumSeconds.isFinite) { try fail("--checkpoint-min-seconds must be >= 0, got \(checkpointMinimumSeconds)") }
         if keepCheckpoints < 1 { try fail("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
         if logdir.isEmpty { try fail("--logdir must not be empty") }
+    }
+
+    /// Reads a `config.json`; a setting it lacks (a run made by an older version) takes its default,
+    /// except the scenario, which every run's configuration names.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var d = TrainingConfiguration()
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        }
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T?) throws {
+            value = try c.decodeIfPresent(T.self, forKey: key)
+        }
+        // The scenario is what a run is about: a file without it is not a run's configuration.
+        d.scenario = try c.decode(String.self, forKey: .scenario)
+        try read(.workers, &d.workers); try read(.envsPerWorker, &d.envsPerWorker)
+        try read(.maxFrames, &d.maxFrames); try read(.maxMinutes, &d.maxMinutes); try read(.seed, &d.seed)
+        try read(.rolloutLength, &d.rolloutLength); try read(.gamma, &d.gamma); try read(.gaeLambda, &d.gaeLambda)
+        try read(.learningRate, &d.learningRate); try read(.optimizer, &d.optimizer)
+        try read(.maxGradientNorm, &d.maxGradientNorm); try read(.valueLossCoefficient, &d.valueLossCoefficient)
+        try read(.entropyCoefficient, &d.entropyCoefficient); try read(.rewardScale, &d.rewardScale)
+        try read(.frameSkip, &d.frameSkip); try read(.logEveryEpisodes, &d.logEveryEpisodes)
+        try read(.gifEveryEpisodes, &d.gifEveryEpisodes); try read(.gifMinimumSeconds, &d.gifMinimumSeconds)
+        try read(.checkpointEveryEpisodes, &d.checkpointEveryEpisodes)
+        try read(.checkpointMinimumSeconds, &d.checkpointMinimumSeconds)
+        try read(.keepCheckpoints, &d.keepCheckpoints); try read(.logdir, &d.logdir)
+        self = d
     }
 
     /// The time budget in seconds, or nil if only frames limit the run.

@@ -16,130 +16,142 @@ public protocol WorkerReporter: AnyObject {
     func note(_ message: String)
 }
 
-/// One A3C worker (Mnih et al. 2016, Algorithm S3), run on its own long-lived thread:
+/// One A3C worker (Mnih et al. 2016, Algorithm S3) on its own long-lived thread, playing E
+/// environments at once (`envsPerWorker`):
 ///
 ///     repeat
 ///         sync the local network from the global parameters
-///         play up to t_max steps with the local policy, carrying the LSTM state
-///         R = 0 if the episode ended, else V(s_T) (bootstrap)
-///         compute returns and advantages; accumulate gradients of the A3C loss
+///         play each environment up to t_max steps or to the end of its episode, carrying its LSTM
+///             state; one batched forward pass acts for all environments still playing
+///         R = 0 for an environment whose episode ended, else V(s_T) (bootstrap)
+///         compute returns and advantages per environment; accumulate gradients of the summed A3C loss
 ///         apply them to the global parameters (clipped, Adam or shared RMSProp)
 ///     until stopped
 ///
-/// Everything a step touches is allocated up front: the frame, the rollout's rewards, values,
+/// Each environment's rollout is exactly the one a worker with a single environment would play; E of
+/// them share one parameter sync, one batched forward per step, one backward pass and one update.
+/// With E = 1 this is the seed's worker. Workers stay asynchronous with each other, as in A3C.
+///
+/// Everything a step touches is allocated up front: the frames, the rollout's rewards, values,
 /// returns and advantages, and the network's activations.
 public final class Worker {
     public let index: Int
     private let configuration: TrainingConfiguration
-    private let shared: SharedParameters
+    private let replica: ParameterReplica
+    private var network: ActorCriticNetwork { replica.network }
     private let statistics: TrainingStatistics
     private weak var reporter: WorkerReporter?
-    private let makeEnvironment: () throws -> Environment
-    private var environment: Environment?
-    public let network: ActorCriticNetwork
+    private let makeEnvironment: (Int) throws -> Environment
     private var random: Xoshiro256StarStar
-
-    private let frame: UnsafeMutableBufferPointer<Float>
-    private var lstm = LSTMState()
-    private var bootstrapState = LSTMState()
-    private var actions: [Int] = []
-    private var rewards: [Float] = []
-    private var values: [Float] = []
-    private var returns: [Float] = []
-    private var advantages: [Float] = []
     private let coefficients: A3CLossCoefficients
 
-    // The episode in progress.
-    private var episodeReturn = 0.0
-    private var episodeLength = 0
-    private var episodeValueSum = 0.0
-    private var localEpisode = 0
-    private var gifFrames: [UInt8] = []
-    private var gifFrameCount = 0
-    private var gifSize = (height: 0, width: 0)
-    private var recordingGIF = false
+    /// E, the environments this worker plays.
+    public let environmentCount: Int
+    private var players: [_EnvironmentPlayer]
+    /// (E, 84, 84): environment e's current observation in row e.
+    private let frames: FloatBuffer
+    /// (E, 84, 84): the observations of the environments acting in a step, in row order, when they are
+    /// not all of them (rows 0..<E map to environments 0..<E otherwise).
+    private let gathered: FloatBuffer
+    private let states: LSTMStates, bootstrapStates: LSTMStates
+    /// Environments acting in the current step, in increasing order.
+    private var active: [Int] = [], stillActive: [Int] = []
+    /// The rollout's arrays in slot order (see `ActorCriticNetwork.backwardRecorded`).
+    private var actions: [Int] = [], returns: [Float] = [], advantages: [Float] = []
+    private var phases = WorkerPhases()
 
     /// Non-finite updates in a row after which the worker stops training (a persistent blow-up).
     public static let maxConsecutiveSkippedUpdates = 20
     private var consecutiveSkippedUpdates = 0
-    /// Set when an engine died or failed to start; the next engine that starts counts as a restart.
-    private var replacingFailedEngine = false
 
     /// Maximum consecutive failed engine starts before the worker gives up.
     public static let maxStartAttempts = 5
 
+    /// - makeEnvironment: environment number in 0..<E -> a new environment (called again to replace one
+    ///   whose engine failed).
     public init(index: Int, configuration: TrainingConfiguration, shared: SharedParameters,
                 statistics: TrainingStatistics, reporter: WorkerReporter?, actionCount: Int,
-                makeEnvironment: @escaping () throws -> Environment) {
+                makeEnvironment: @escaping (Int) throws -> Environment) {
         self.index = index
         self.configuration = configuration
-        self.shared = shared
         self.statistics = statistics
         self.reporter = reporter
         self.makeEnvironment = makeEnvironment
-        network = ActorCriticNetwork(actionCount: actionCount, maxRolloutLength: configuration.rolloutLength,
-                                     seed: configuration.seed)
+        let e = configuration.envsPerWorker, t = configuration.rolloutLength
+        environmentCount = e
+        replica = ParameterReplica(network: ActorCriticNetwork(actionCount: actionCount, maxSteps: t, maxRows: e,
+                                                               seed: configuration.seed),
+                                   global: shared)
         random = Xoshiro256StarStar(seed: configuration.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index + 1))
-        frame = .allocate(capacity: ActorCriticNetwork.frameSize)
-        frame.initialize(repeating: 0)
         coefficients = A3CLossCoefficients(valueLoss: configuration.valueLossCoefficient,
                                            entropy: configuration.entropyCoefficient)
-        for buffer in [\Worker.rewards, \.values, \.returns, \.advantages] {
-            self[keyPath: buffer].reserveCapacity(configuration.rolloutLength)
-        }
-        actions.reserveCapacity(configuration.rolloutLength)
+        players = (0..<e).map { _ in _EnvironmentPlayer(rolloutLength: t) }
+        frames = FloatBuffer(count: e * ActorCriticNetwork.frameSize)
+        gathered = FloatBuffer(count: e * ActorCriticNetwork.frameSize)
+        states = LSTMStates(count: e)
+        bootstrapStates = LSTMStates(count: e)
+        for buffer in [\Worker.active, \.stillActive, \.actions] { self[keyPath: buffer].reserveCapacity(t * e) }
+        returns.reserveCapacity(t * e)
+        advantages.reserveCapacity(t * e)
     }
 
-    deinit {
-        frame.deallocate()
-        environment?.close()
+    deinit { closeEnvironments() }
+
+    private func closeEnvironments() {
+        for player in players { player.environment?.close(); player.environment = nil }
     }
 
-    /// Plays and learns until `shouldStop` returns true. Engine failures (a crash, a kill) discard
-    /// the episode and restart the engine; only an engine that cannot be started
-    /// `maxStartAttempts` times in a row ends the worker with an error.
+    /// Plays and learns until `shouldStop` returns true. An engine failure (a crash, a kill) discards
+    /// the rollout in progress and that environment's episode, and restarts its engine; only an engine
+    /// that cannot be started `maxStartAttempts` times in a row ends the worker with an error.
     public func run(shouldStop: () -> Bool) throws {
-        defer { environment?.close(); environment = nil }
+        defer { closeEnvironments() }
         while !shouldStop() {
+            for number in 0..<environmentCount where players[number].environment == nil {
+                try startEnvironment(number, shouldStop: shouldStop)
+                if shouldStop() { return }
+            }
             do {
-                if environment == nil { try startEnvironment(shouldStop: shouldStop) }
-                guard !shouldStop() else { return }
                 try rollout(shouldStop: shouldStop)
-            } catch let error as ViZDoomError where environment != nil && Self.isEngineFailure(error) {
-                reporter?.note("worker \(index): engine failed (\(error)); discarding the episode and restarting it")
-                replacingFailedEngine = true
-                environment?.close()
-                environment = nil
+            } catch let failure as _EngineFailure {
+                reporter?.note("worker \(index): engine failed (\(failure.error)); discarding the episode and restarting it")
+                network.discardRecording()
+                let player = players[failure.environment]
+                player.replacingFailedEngine = true
+                player.environment?.close()
+                player.environment = nil
             }
         }
     }
 
-    static func isEngineFailure(_ error: ViZDoomError) -> Bool {
+    static func isEngineFailure(_ error: Error) -> Bool {
+        guard let error = error as? ViZDoomError else { return false }
         switch error {
         case .engineExited, .closed, .communication, .engine: return true
         default: return false
         }
     }
 
-    /// Starts a fresh environment and episode, retrying with exponential backoff (0.5, 1, 2, 4 s).
-    private func startEnvironment(shouldStop: () -> Bool) throws {
+    /// Starts a fresh environment and episode for environment `number`, retrying with exponential
+    /// backoff (0.5, 1, 2, 4 s).
+    private func startEnvironment(_ number: Int, shouldStop: () -> Bool) throws {
+        let player = players[number]
         var delay = 0.5
         for attempt in 1...Self.maxStartAttempts {
             do {
-                let environment = try makeEnvironment()
-                self.environment = environment
-                try beginEpisode(environment)
+                player.environment = try makeEnvironment(number)
+                try beginEpisode(number)
                 // A restart is a new engine in place of one that died (mid-run or while starting).
-                if replacingFailedEngine { statistics.addEngineRestart() }
-                replacingFailedEngine = false
+                if player.replacingFailedEngine { statistics.addEngineRestart() }
+                player.replacingFailedEngine = false
                 return
             } catch {
-                environment?.close()
-                environment = nil
+                player.environment?.close()
+                player.environment = nil
                 if attempt == Self.maxStartAttempts || shouldStop() {
                     throw TrainingError.workerFailed("worker \(index) could not start its engine after \(attempt) attempts: \(error)")
                 }
-                replacingFailedEngine = true
+                player.replacingFailedEngine = true
                 reporter?.note("worker \(index): engine start failed (\(error)); retrying in \(delay) s")
                 Thread.sleep(forTimeInterval: delay)
                 delay *= 2
@@ -147,81 +159,112 @@ public final class Worker {
         }
     }
 
-    private func beginEpisode(_ environment: Environment) throws {
+    /// Starts environment `number`'s next episode: a new game episode, the zero LSTM state, the first frame.
+    private func beginEpisode(_ number: Int) throws {
+        let player = players[number]
+        guard let environment = player.environment else { return }
         try environment.reset()
-        try environment.observe(into: frame)
-        lstm.reset()
-        episodeReturn = 0
-        episodeLength = 0
-        episodeValueSum = 0
-        recordingGIF = reporter?.shouldRecordGIF(worker: index, localEpisode: localEpisode) ?? false
-        gifFrames.removeAll(keepingCapacity: true)
-        gifFrameCount = 0
-        if recordingGIF { try captureGIFFrame(environment) }
+        try observe(number)
+        states.reset(row: number)
+        player.beginEpisode()
+        player.recordingGIF = number == 0 && (reporter?.shouldRecordGIF(worker: index, localEpisode: player.localEpisode) ?? false)
+        if player.recordingGIF { try player.captureGIFFrame() }
     }
 
-    private func captureGIFFrame(_ environment: Environment) throws {
-        try environment.withRawScreen { screen, height, width in
-            guard let screen else { return }
-            gifFrames.append(contentsOf: screen)
-            gifFrameCount += 1
-            gifSize = (height, width)
+    private func observe(_ number: Int) throws {
+        let frame = UnsafeMutableBufferPointer(start: frames.pointer + number * ActorCriticNetwork.frameSize,
+                                               count: ActorCriticNetwork.frameSize)
+        try players[number].environment!.observe(into: frame)
+    }
+
+    /// The frames of the environments in `rows`, as consecutive rows.
+    private func framesOf(_ rows: [Int]) -> UnsafePointer<Float> {
+        let size = ActorCriticNetwork.frameSize
+        if rows.count == environmentCount { return UnsafePointer(frames.pointer) }  // rows are 0..<E
+        for (j, number) in rows.enumerated() {
+            (gathered.pointer + j * size).update(from: frames.pointer + number * size, count: size)
+        }
+        return UnsafePointer(gathered.pointer)
+    }
+
+    /// Runs `body` with the failures of environment `number`'s engine marked as its own.
+    private func engineCall<R>(_ number: Int, _ body: () throws -> R) throws -> R {
+        do { return try body() } catch where Self.isEngineFailure(error) {
+            throw _EngineFailure(environment: number, error: error)
         }
     }
 
-    /// One rollout of up to t_max steps and one update of the global parameters.
+    /// One rollout of up to t_max steps of every environment and one update of the global parameters.
     private func rollout(shouldStop: () -> Bool) throws {
-        guard let environment else { return }
-        shared.copyParameters(into: network)
-        actions.removeAll(keepingCapacity: true)
-        rewards.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
-        var finished = false
-        for t in 0..<configuration.rolloutLength {
-            if shouldStop() { return }  // a partial rollout is dropped, never applied
-            let step = network.act(frame: frame.baseAddress!, state: &lstm, recordSlot: t)
-            let action = step.sampleAction(uniform: Float(random.nextUnitDouble()))
-            let value = step.value
-            let outcome = try environment.step(action: action)
-            actions.append(action)
-            values.append(value)
-            rewards.append(Float(outcome.reward) * configuration.rewardScale)
-            episodeReturn += outcome.reward
-            episodeLength += 1
-            episodeValueSum += Double(value)
-            if outcome.finished { finished = true; break }
-            try environment.observe(into: frame)
-            if recordingGIF { try captureGIFFrame(environment) }
+        var clock = PhaseClock()
+        // Environments whose episode ended in the previous rollout start their next one.
+        for number in 0..<environmentCount where players[number].episodeFinished {
+            try engineCall(number) { try beginEpisode(number) }
         }
-        statistics.addRollout(frames: actions.count * environment.framesPerStep, steps: actions.count)
+        phases.engine += clock.lap()
+        replica.synchronize()
+        phases.sync += clock.lap()
+        active.removeAll(keepingCapacity: true)
+        for number in 0..<environmentCount {
+            players[number].beginRollout()
+            active.append(number)
+        }
+        var steps = 0
+        for _ in 0..<configuration.rolloutLength where !active.isEmpty {
+            if shouldStop() { network.discardRecording(); return }  // a partial rollout is dropped, never applied
+            let batch = network.act(frames: framesOf(active), states: states, rows: active, record: true)
+            phases.acting += clock.lap()
+            stillActive.removeAll(keepingCapacity: true)
+            for (row, number) in active.enumerated() {
+                let player = players[number]
+                let action = batch.sampleAction(row: row, uniform: Float(random.nextUnitDouble()))
+                let value = batch.value(row: row)
+                phases.acting += clock.lap()
+                let outcome = try engineCall(number) { try player.environment!.step(action: action) }
+                player.record(slot: batch.firstSlot + row, action: action, value: value,
+                              reward: Float(outcome.reward) * configuration.rewardScale, rawReward: outcome.reward)
+                if outcome.finished {
+                    player.episodeFinished = true
+                } else {
+                    try engineCall(number) {
+                        try observe(number)
+                        if player.recordingGIF { try player.captureGIFFrame() }
+                    }
+                    stillActive.append(number)
+                }
+                steps += 1
+                phases.engine += clock.lap()
+            }
+            swap(&active, &stillActive)
+        }
 
-        // Bootstrap from V(s_T) at a cut; the episode's LSTM state goes on, so act on a copy.
-        var bootstrap: Float = 0
-        if !finished {
-            copy(lstm, into: &bootstrapState)
-            bootstrap = network.act(frame: frame.baseAddress!, state: &bootstrapState).value
+        // Bootstrap from V(s_T) where a rollout was cut; the episodes' LSTM states go on, so act on copies.
+        if !active.isEmpty {
+            for number in active { bootstrapStates.copy(row: number, from: states, row: number) }
+            let batch = network.act(frames: framesOf(active), states: bootstrapStates, rows: active, record: false)
+            for (row, number) in active.enumerated() { players[number].bootstrap = batch.value(row: row) }
+            phases.acting += clock.lap()
         }
+        let slots = network.recordedSlots
+        actions.removeAll(keepingCapacity: true)
         returns.removeAll(keepingCapacity: true)
         advantages.removeAll(keepingCapacity: true)
-        returns.append(contentsOf: repeatElement(0, count: actions.count))
-        advantages.append(contentsOf: repeatElement(0, count: actions.count))
-        rewards.withUnsafeBufferPointer { r in
-            values.withUnsafeBufferPointer { v in
-                returns.withUnsafeMutableBufferPointer { out in
-                    advantages.withUnsafeMutableBufferPointer { adv in
-                        RolloutTargets.compute(rewards: r, values: v, bootstrap: bootstrap, gamma: configuration.gamma,
-                                               lambda: configuration.gaeLambda, returns: out, advantages: adv)
-                    }
-                }
-            }
+        actions.append(contentsOf: repeatElement(0, count: slots))
+        returns.append(contentsOf: repeatElement(0, count: slots))
+        advantages.append(contentsOf: repeatElement(0, count: slots))
+        for player in players {
+            player.computeTargets(gamma: configuration.gamma, lambda: configuration.gaeLambda,
+                                  actions: &actions, returns: &returns, advantages: &advantages)
         }
-        network.zeroGradients()
+        replica.zeroGradients()
         let loss = network.backwardRecorded(actions: actions, returns: returns, advantages: advantages,
                                             coefficients: coefficients)
-        // A NaN or Inf never reaches the global parameters: `apply` skips a non-finite gradient.
+        phases.learning += clock.lap()
+        // A NaN or Inf never reaches the global parameters: the update skips a non-finite gradient.
         let lossIsFinite = loss.total.isFinite && loss.valueLoss.isFinite && loss.policyLoss.isFinite
-        // Fused: the update also refreshes the local parameters and zeroes the gradients (see SharedParameters).
-        let gradientNorm = lossIsFinite ? shared.apply(gradientsOf: network, maxGradientNorm: configuration.maxGradientNorm) : .nan
+        // Fused: the update also refreshes the local parameters and zeroes the gradients (see ParameterReplica).
+        let gradientNorm = lossIsFinite ? replica.applyGradients(maxGradientNorm: configuration.maxGradientNorm) : .nan
+        phases.optimizer += clock.lap()
         if gradientNorm.isFinite {
             statistics.addUpdate(valueLoss: loss.valueLoss, policyLoss: loss.policyLoss, entropy: loss.entropy,
                                  gradientNorm: gradientNorm)
@@ -235,20 +278,120 @@ public final class Worker {
             }
         }
 
-        if finished {
-            reporter?.episodeFinished(worker: index, rawReturn: episodeReturn, length: episodeLength,
-                                      meanValue: episodeValueSum / Double(max(episodeLength, 1)))
-            if recordingGIF && gifFrameCount > 0 {
-                reporter?.episodeGIF(worker: index, localEpisode: localEpisode, frames: gifFrames,
-                                     frameCount: gifFrameCount, height: gifSize.height, width: gifSize.width)
+        for player in players where player.episodeFinished {
+            reporter?.episodeFinished(worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
+                                      meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)))
+            if player.recordingGIF && player.gifFrameCount > 0 {
+                reporter?.episodeGIF(worker: index, localEpisode: player.localEpisode, frames: player.gifFrames,
+                                     frameCount: player.gifFrameCount, height: player.gifSize.height,
+                                     width: player.gifSize.width)
             }
-            localEpisode += 1
-            try beginEpisode(environment)
+            player.localEpisode += 1  // its next episode begins with the next rollout
+        }
+        phases.other += clock.lap()
+        let framesPerStep = players.lazy.compactMap(\.environment).first?.framesPerStep ?? configuration.frameSkip
+        statistics.addRollout(frames: steps * framesPerStep, steps: steps, phases: phases)
+        phases = WorkerPhases()
+    }
+}
+
+/// An engine call of environment `environment` failed.
+private struct _EngineFailure: Error {
+    let environment: Int
+    let error: Error
+}
+
+/// One environment of a worker: its engine, its episode in progress, and its part of the rollout.
+private final class _EnvironmentPlayer {
+    var environment: Environment?
+    /// Set when an engine died or failed to start; the next engine that starts counts as a restart.
+    var replacingFailedEngine = false
+
+    // The episode in progress.
+    var episodeReturn = 0.0
+    var episodeLength = 0
+    var episodeValueSum = 0.0
+    var localEpisode = 0
+    var episodeFinished = false
+    var recordingGIF = false
+    var gifFrames: [UInt8] = []
+    var gifFrameCount = 0
+    var gifSize = (height: 0, width: 0)
+
+    // This rollout: per step, its slot, the action, the value and the scaled reward.
+    var slots: [Int] = [], actions: [Int] = []
+    var values: [Float] = [], rewards: [Float] = []
+    private var returns: [Float] = [], advantages: [Float] = []
+    /// V(s_T) where the rollout was cut, 0 where the episode ended.
+    var bootstrap: Float = 0
+
+    init(rolloutLength: Int) {
+        for buffer in [\_EnvironmentPlayer.values, \.rewards, \.returns, \.advantages] {
+            self[keyPath: buffer].reserveCapacity(rolloutLength)
+        }
+        slots.reserveCapacity(rolloutLength)
+        actions.reserveCapacity(rolloutLength)
+    }
+
+    func beginEpisode() {
+        episodeReturn = 0
+        episodeLength = 0
+        episodeValueSum = 0
+        episodeFinished = false
+        gifFrames.removeAll(keepingCapacity: true)
+        gifFrameCount = 0
+    }
+
+    func beginRollout() {
+        slots.removeAll(keepingCapacity: true)
+        actions.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        rewards.removeAll(keepingCapacity: true)
+        bootstrap = 0
+    }
+
+    func record(slot: Int, action: Int, value: Float, reward: Float, rawReward: Double) {
+        slots.append(slot)
+        actions.append(action)
+        values.append(value)
+        rewards.append(reward)
+        episodeReturn += rawReward
+        episodeLength += 1
+        episodeValueSum += Double(value)
+    }
+
+    /// Returns and advantages of this environment's rollout (`RolloutTargets`), written at its slots.
+    func computeTargets(gamma: Float, lambda: Float, actions allActions: inout [Int], returns allReturns: inout [Float],
+                        advantages allAdvantages: inout [Float]) {
+        let steps = slots.count
+        guard steps > 0 else { return }
+        returns.removeAll(keepingCapacity: true)
+        advantages.removeAll(keepingCapacity: true)
+        returns.append(contentsOf: repeatElement(0, count: steps))
+        advantages.append(contentsOf: repeatElement(0, count: steps))
+        rewards.withUnsafeBufferPointer { r in
+            values.withUnsafeBufferPointer { v in
+                returns.withUnsafeMutableBufferPointer { out in
+                    advantages.withUnsafeMutableBufferPointer { adv in
+                        RolloutTargets.compute(rewards: r, values: v, bootstrap: episodeFinished ? 0 : bootstrap,
+                                               gamma: gamma, lambda: lambda, returns: out, advantages: adv)
+                    }
+                }
+            }
+        }
+        for t in 0..<steps {
+            allActions[slots[t]] = actions[t]
+            allReturns[slots[t]] = returns[t]
+            allAdvantages[slots[t]] = advantages[t]
         }
     }
 
-    private func copy(_ source: LSTMState, into destination: inout LSTMState) {
-        for i in source.hidden.indices { destination.hidden[i] = source.hidden[i] }
-        for i in source.cell.indices { destination.cell[i] = source.cell[i] }
+    func captureGIFFrame() throws {
+        try environment?.withRawScreen { screen, height, width in
+            guard let screen else { return }
+            gifFrames.append(contentsOf: screen)
+            gifFrameCount += 1
+            gifSize = (height, width)
+        }
     }
 }

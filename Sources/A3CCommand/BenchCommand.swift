@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import A3C
 import NeuralCore
+import ThreadSafety
 import ViZDoom
 
 struct BenchCommand: ParsableCommand {
@@ -59,17 +60,21 @@ struct BenchEnvCommand: ParsableCommand {
 struct BenchNNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn",
-        abstract: "Time the network on one thread: the acting step and the 30-step rollout update (backward, clip, Adam)."
+        abstract: "Time the network on one thread: the batched acting step and the rollout update (backward, clip, Adam).",
+        discussion: "Reports the acting cost per environment and the update cost per environment step, for --batch environments acted on together."
     )
 
-    @Option(help: "Seconds to spend on each measurement.")
+    @Option(help: "Seconds to spend measuring.")
     var seconds = 3.0
 
     @Option(help: "Number of actions of the policy head.")
     var actions = 3
 
     @Option(help: "Steps per rollout update.")
-    var rolloutLength = 30
+    var rolloutLength = TrainingConfiguration().rolloutLength
+
+    @Option(help: "Environments acted on together (a worker's --envs-per-worker).")
+    var batch = 1
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -78,17 +83,20 @@ struct BenchNNCommand: ParsableCommand {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
         guard actions >= 1 else { throw ValidationError("--actions must be at least 1, got \(actions)") }
         guard rolloutLength >= 1 && rolloutLength <= 1000 else { throw ValidationError("--rollout-length must be between 1 and 1000, got \(rolloutLength)") }
+        guard batch >= 1 && batch <= 64 else { throw ValidationError("--batch must be between 1 and 64, got \(batch)") }
     }
 
     func run() throws {
-        let result = NetworkBenchmark.run(seconds: seconds, actionCount: actions, rolloutLength: rolloutLength, seed: 1)
+        let result = NetworkBenchmark.run(seconds: seconds, actionCount: actions, rolloutLength: rolloutLength,
+                                          batch: batch, seed: 1)
         if json { try printJSON(result); return }
-        print(String(format: "bench nn (one thread, %d actions): acting step %.1f us (%.1f GFLOP/s)",
-                     actions, result.actStepMicroseconds, result.actStepGFlops))
-        print(String(format: "  %d-step rollout update (backward on recorded activations, clip, Adam): %.2f ms (%.1f GFLOP/s)",
-                     rolloutLength, result.rolloutUpdateMilliseconds, result.rolloutUpdateGFlops))
-        print(String(format: "  the same with the forward pass recomputed: %.2f ms (%.1f GFLOP/s)",
-                     result.rolloutUpdateRecomputedMilliseconds, result.rolloutUpdateRecomputedGFlops))
+        print(String(format: "bench nn (one thread, %d actions, batch %d, %d-step rollouts):", actions, batch, rolloutLength))
+        print(String(format: "  acting step:  %.1f us for %d envs = %.1f us per env (%.1f GFLOP/s)",
+                     result.actStepMicroseconds, batch, result.actPerEnvironmentMicroseconds, result.actStepGFlops))
+        print(String(format: "  update:       backward %.2f ms (%.1f GFLOP/s) + clip and Adam %.2f ms = %.1f us per env step",
+                     result.backwardMilliseconds, result.backwardGFlops, result.optimizerMilliseconds,
+                     result.updatePerStepMicroseconds))
+        print(String(format: "  network cost: %.1f us per env step", result.actPerEnvironmentMicroseconds + result.updatePerStepMicroseconds))
     }
 }
 
@@ -109,19 +117,24 @@ struct BenchTrainCommand: ParsableCommand {
 
     struct Result: Codable {
         let workers: Int
+        let envsPerWorker: Int
         let seconds: Double
         let frameSkip: Int
         let framesPerSecond: Double
         let ceilingFramesPerSecond: Double
         let ratio: Double
         let updatesPerSecond: Double
+        /// Microseconds of worker time per environment step, by phase (see `WorkerPhases`).
+        let costPerStep: [String: Double]
 
         enum CodingKeys: String, CodingKey {
             case workers, seconds, ratio
+            case envsPerWorker = "envs_per_worker"
             case frameSkip = "frame_skip"
             case framesPerSecond = "frames_per_second"
             case ceilingFramesPerSecond = "ceiling_frames_per_second"
             case updatesPerSecond = "updates_per_second"
+            case costPerStep = "cost_per_step_us"
         }
     }
 
@@ -155,26 +168,33 @@ struct BenchTrainCommand: ParsableCommand {
         }.start()
         // Measure from the first frame (all engines started) for `seconds`.
         while trainer.statistics.snapshot().frames == 0 && !ended.isSet { usleep(20_000) }
-        let start = trainer.statistics.snapshot()
+        let start = trainer.statistics.snapshot(), startPhases = trainer.statistics.phaseTotals()
         let startTime = Date()
         Thread.sleep(forTimeInterval: seconds)
-        let end = trainer.statistics.snapshot()
+        let end = trainer.statistics.snapshot(), phases = trainer.statistics.phaseTotals() - startPhases
         let elapsed = Date().timeIntervalSince(startTime)
         stop.set()
         finished.wait()
         if let failure { throw failure }
         let framesPerSecond = Double(end.frames - start.frames) / elapsed
-        let result = Result(workers: configuration.workers, seconds: elapsed, frameSkip: configuration.frameSkip,
-                            framesPerSecond: framesPerSecond, ceilingFramesPerSecond: ceiling.framesPerSecond,
-                            ratio: framesPerSecond / ceiling.framesPerSecond,
-                            updatesPerSecond: Double(end.updates - start.updates) / elapsed)
+        let steps = Double(max(end.steps - start.steps, 1))
+        let costPerStep = ["engine": phases.engine, "acting": phases.acting, "learning": phases.learning,
+                           "optimizer": phases.optimizer, "sync": phases.sync, "other": phases.other,
+                           "total": phases.total].mapValues { $0 / steps * 1e6 }
+        let result = Result(workers: configuration.workers, envsPerWorker: configuration.envsPerWorker, seconds: elapsed,
+                            frameSkip: configuration.frameSkip, framesPerSecond: framesPerSecond,
+                            ceilingFramesPerSecond: ceiling.framesPerSecond, ratio: framesPerSecond / ceiling.framesPerSecond,
+                            updatesPerSecond: Double(end.updates - start.updates) / elapsed, costPerStep: costPerStep)
         if json { try printJSON(result); return }
-        print(String(format: "bench train: %@, %d workers, frame skip %d, %.1f s each", configuration.scenario,
-                     configuration.workers, configuration.frameSkip, seconds))
+        print(String(format: "bench train: %@, %d workers x %d envs, frame skip %d, %.1f s each", configuration.scenario,
+                     configuration.workers, configuration.envsPerWorker, configuration.frameSkip, seconds))
         print(String(format: "  env-only ceiling: %.0f frames/s (%.0f steps/s)", ceiling.framesPerSecond, ceiling.stepsPerSecond))
         print(String(format: "  training:         %.0f frames/s (%.0f steps/s, %.1f updates/s)", framesPerSecond,
                      framesPerSecond / Double(configuration.frameSkip), result.updatesPerSecond))
         print(String(format: "  ratio:            %.0f%% of the ceiling", 100 * result.ratio))
+        let c = costPerStep
+        print(String(format: "  worker time per env step (us): engine %.0f, acting %.0f, learning %.0f, optimizer %.0f, sync %.0f, other %.0f; total %.0f",
+                     c["engine"]!, c["acting"]!, c["learning"]!, c["optimizer"]!, c["sync"]!, c["other"]!, c["total"]!))
     }
 }
 

@@ -8,11 +8,17 @@ extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 /// Options left out keep the defaults of `TrainingConfiguration` (the seed's), or, with
 /// `--resume`, the run's own settings.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Scenario name (see `a3c scenarios`) or path of a .cfg file. (default: basic)")
+    /// The defaults every help text quotes, so each default is written once (in TrainingConfiguration).
+    private static let defaults = TrainingConfiguration()
+
+    @Option(help: "Scenario name (see `a3c scenarios`) or path of a .cfg file. (default: \(defaults.scenario))")
     var scenario: String?
 
-    @Option(help: "Worker threads, each with its own engine. (default: one per CPU core)")
+    @Option(help: "Worker threads. (default: one per CPU core, \(defaults.workers) here)")
     var workers: Int?
+
+    @Option(help: "Environments (engines) each worker plays at once, acting in one batch and learning in one update. (default: \(defaults.envsPerWorker))")
+    var envsPerWorker: Int?
 
     @Option(help: "Stop after this many frames (engine tics) in total.")
     var maxFrames: Int?
@@ -20,55 +26,58 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Stop after this many minutes of training. With neither limit, training runs \(Int(TrainingConfiguration.defaultMinutes)) minutes.")
     var maxMinutes: Double?
 
-    @Option(help: "Random seed: network initialisation, action sampling, engines. (default: 1)")
+    @Option(help: "Random seed: network initialisation, action sampling, engines. (default: \(defaults.seed))")
     var seed: UInt64?
 
-    @Option(help: "Steps per rollout before each update (t_max). (default: 30)")
+    @Option(help: "Steps per rollout before each update (t_max). (default: \(defaults.rolloutLength))")
     var rolloutLength: Int?
 
-    @Option(help: "Discount factor. (default: 0.99)")
+    @Option(help: "Discount factor. (default: \(defaults.gamma))")
     var gamma: Float?
 
-    @Option(help: "GAE lambda; 1 gives the seed's n-step advantages. (default: 1)")
+    @Option(help: "GAE lambda; 1 gives the seed's n-step advantages. (default: \(defaults.gaeLambda))")
     var gaeLambda: Float?
 
-    @Option(help: "Learning rate. (default: 1e-4)")
+    @Option(help: "Learning rate. (default: \(defaults.learningRate))")
     var learningRate: Float?
 
-    @Option(help: "Optimizer on the global parameters: adam (the seed's) or rmsprop (the paper's shared RMSProp). (default: adam)")
+    @Option(help: "Optimizer on the global parameters: adam (the seed's) or rmsprop (the paper's shared RMSProp). (default: \(defaults.optimizer.rawValue))")
     var optimizer: TrainingConfiguration.OptimizerKind?
 
-    @Option(name: .customLong("max-grad-norm"), help: "Clip gradients to this global norm. (default: 40)")
+    @Option(name: .customLong("max-grad-norm"), help: "Clip gradients to this global norm. (default: \(defaults.maxGradientNorm))")
     var maxGradientNorm: Float?
 
-    @Option(help: "Weight of the value loss (a sum over the rollout). (default: 0.5)")
+    @Option(help: "Weight of the value loss (a sum over the rollout). (default: \(defaults.valueLossCoefficient))")
     var valueLossCoefficient: Float?
 
-    @Option(help: "Weight of the entropy bonus. (default: 0.01)")
+    @Option(help: "Weight of the entropy bonus. (default: \(defaults.entropyCoefficient))")
     var entropyCoefficient: Float?
 
-    @Option(help: "Rewards are multiplied by this for learning; reports show raw rewards. (default: 0.01)")
+    @Option(help: "Rewards are multiplied by this for learning; reports show raw rewards. (default: \(defaults.rewardScale))")
     var rewardScale: Float?
 
-    @Option(help: "Tics each action is held; 1 reproduces the seed. (default: 4)")
+    @Option(help: "Tics each action is held; 1 reproduces the seed. (default: \(defaults.frameSkip))")
     var frameSkip: Int?
 
-    @Option(name: .customLong("log-every"), help: "TensorBoard summaries every N episodes. (default: 5)")
+    @Option(name: .customLong("log-every"), help: "TensorBoard summaries every N episodes, at most \(Int(TrainingConfiguration.summariesPerSecond)) a second. (default: \(defaults.logEveryEpisodes))")
     var logEveryEpisodes: Int?
 
-    @Option(name: .customLong("gif-every"), help: "A GIF of worker 0's episode every N of its episodes; 0 = none. (default: 25)")
+    @Option(name: .customLong("gif-every"), help: "A GIF of worker 0's episode every N of its episodes; 0 = none. (default: \(defaults.gifEveryEpisodes))")
     var gifEveryEpisodes: Int?
 
-    @Option(name: .customLong("gif-min-seconds"), help: "At most one GIF per this many seconds. (default: 30)")
+    @Option(name: .customLong("gif-min-seconds"), help: "At most one GIF per this many seconds. (default: \(Int(defaults.gifMinimumSeconds)))")
     var gifMinimumSeconds: Double?
 
-    @Option(name: .customLong("checkpoint-every"), help: "A checkpoint every N episodes, and one at the end. (default: 250)")
+    @Option(name: .customLong("checkpoint-every"), help: "A checkpoint every N episodes, and one at the end. (default: \(defaults.checkpointEveryEpisodes))")
     var checkpointEveryEpisodes: Int?
 
-    @Option(help: "How many periodic checkpoints to keep, besides the best. (default: 5)")
+    @Option(name: .customLong("checkpoint-min-seconds"), help: "At most one periodic checkpoint per this many seconds. (default: \(Int(defaults.checkpointMinimumSeconds)))")
+    var checkpointMinimumSeconds: Double?
+
+    @Option(help: "How many periodic checkpoints to keep, besides the best. (default: \(defaults.keepCheckpoints))")
     var keepCheckpoints: Int?
 
-    @Option(help: "Folder for run directories. (default: runs)")
+    @Option(help: "Folder for run directories. (default: \(defaults.logdir))")
     var logdir: String?
 
     /// The defaults (or `base`) with every option the user gave applied.
@@ -76,6 +85,7 @@ struct TrainingOptions: ParsableArguments {
         var c = base
         if let scenario { c.scenario = scenario }
         if let workers { c.workers = workers }
+        if let envsPerWorker { c.envsPerWorker = envsPerWorker }
         if let maxFrames { c.maxFrames = maxFrames }
         if let maxMinutes { c.maxMinutes = maxMinutes }
         if let seed { c.seed = seed }
@@ -93,6 +103,7 @@ struct TrainingOptions: ParsableArguments {
         if let gifEveryEpisodes { c.gifEveryEpisodes = gifEveryEpisodes }
         if let gifMinimumSeconds { c.gifMinimumSeconds = gifMinimumSeconds }
         if let checkpointEveryEpisodes { c.checkpointEveryEpisodes = checkpointEveryEpisodes }
+        if let checkpointMinimumSeconds { c.checkpointMinimumSeconds = checkpointMinimumSeconds }
         if let keepCheckpoints { c.keepCheckpoints = keepCheckpoints }
         if let logdir { c.logdir = logdir }
         return c

@@ -98,8 +98,7 @@ extension ActorCriticNetwork {
     public func loadCheckpoint(from url: URL) throws -> [String: String] {
         let file = try SafeTensors.read(from: url)
         try layout.load(file.tensors, into: parameters)
-        _forgetSharedSource()
-        invalidateRecordedSteps()
+        discardRecording()
         return file.metadata
     }
 }
@@ -110,7 +109,7 @@ extension SharedParameters {
     /// written after releasing it.
     public func saveCheckpoint(parametersTo parametersURL: URL, optimizerStateTo optimizerURL: URL,
                                metadata: [String: String] = [:]) throws {
-        let (parameterTensors, optimizerState, updates) = withLockedValue { state in
+        let (parameterTensors, optimizerState, updates) = withLockedReading { state in
             (layout.tensors(from: state.parameters), state.optimizer.stateTensors(layout: layout), state.updateCount)
         }
         var modelMetadata = metadata

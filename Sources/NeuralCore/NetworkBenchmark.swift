@@ -1,113 +1,113 @@
-// Single-thread timing of the two hot paths of an A3C worker, for `a3c bench nn`.
+// Single-thread timing of the hot paths of an A3C worker acting on E environments at once, for
+// `a3c bench nn --batch E`:
 //
-//   acting step     one frame -> pi, V, next LSTM state, recorded into a rollout slot (as in training)
-//   rollout update  T = 30 steps: zeroGradients + backwardRecorded (the trainer's path: backward only, on
-//                   the activations recorded while acting) + clip by global norm 40 + Adam step
-//   recomputed      the same update with the forward pass recomputed (forwardBackwardRollout), for comparison
-//                   with frameworks that recompute it (PyTorch: 44.6 ms on this project's machine)
+//   acting step   E frames -> pi, V, next LSTM states, recorded into the rollout's slots (as in training)
+//   backward      the rollout's backward pass over T * E recorded slots (the trainer's path: backward
+//                 only, on the activations recorded while acting)
+//   optimizer     the global norm of the gradients, clipping at 40 and one Adam step over all parameters
 //
-// Times are medians over the measured iterations (robust to other processes on a shared machine).
-// GFLOP/s counts 2 flops per multiply-add of the matrix products only (see ActorCriticNetwork's cost model).
+// Per environment step: the acting step divided by E, and the update (backward + optimizer) divided by
+// T * E. Times are medians over the measured iterations (robust to other processes on a shared
+// machine). GFLOP/s counts 2 flops per multiply-add of the matrix products only (see
+// ActorCriticNetwork's cost model).
 import Foundation
 
-/// The benchmark's numbers; `Codable` with snake_case JSON keys (`act_step_us`, `rollout_update_ms`, ...).
+/// The benchmark's numbers; `Codable` with snake_case JSON keys (`act_step_us`, `update_per_step_us`, ...).
 public struct NetworkBenchmarkResult: Codable, Sendable, Hashable {
     public var actionCount: Int
     public var rolloutLength: Int
-    /// Median time of one acting step, microseconds.
+    /// E, environments acted on together.
+    public var batch: Int
+    /// Median time of one acting step of E rows, microseconds.
     public var actStepMicroseconds: Double
+    /// The acting step's cost per environment, actStepMicroseconds / E.
+    public var actPerEnvironmentMicroseconds: Double
     /// Effective GFLOP/s of the acting step.
     public var actStepGFlops: Double
-    /// Median time of one rollout update (backward on recorded activations + clip + Adam), milliseconds.
-    public var rolloutUpdateMilliseconds: Double
-    /// Effective GFLOP/s of the rollout update.
-    public var rolloutUpdateGFlops: Double
-    /// Median time of a rollout update that recomputes the forward pass (batched) first, milliseconds.
-    public var rolloutUpdateRecomputedMilliseconds: Double
-    /// Effective GFLOP/s of the recomputed rollout update.
-    public var rolloutUpdateRecomputedGFlops: Double
+    /// Median time of the backward pass over T * E recorded slots, milliseconds.
+    public var backwardMilliseconds: Double
+    /// Effective GFLOP/s of the backward pass.
+    public var backwardGFlops: Double
+    /// Median time of the gradient norm, clipping and Adam step, milliseconds.
+    public var optimizerMilliseconds: Double
+    /// (backward + optimizer) / (T * E): the update's cost per environment step, microseconds.
+    public var updatePerStepMicroseconds: Double
     /// Number of trainable parameters.
     public var parameterCount: Int
 
     enum CodingKeys: String, CodingKey {
-        case actionCount = "action_count", rolloutLength = "rollout_length"
-        case actStepMicroseconds = "act_step_us", actStepGFlops = "act_step_gflops"
-        case rolloutUpdateMilliseconds = "rollout_update_ms", rolloutUpdateGFlops = "rollout_update_gflops"
-        case rolloutUpdateRecomputedMilliseconds = "rollout_update_recomputed_ms"
-        case rolloutUpdateRecomputedGFlops = "rollout_update_recomputed_gflops"
+        case actionCount = "action_count", rolloutLength = "rollout_length", batch
+        case actStepMicroseconds = "act_step_us", actPerEnvironmentMicroseconds = "act_per_env_us"
+        case actStepGFlops = "act_step_gflops"
+        case backwardMilliseconds = "backward_ms", backwardGFlops = "backward_gflops"
+        case optimizerMilliseconds = "optimizer_ms"
+        case updatePerStepMicroseconds = "update_per_step_us"
         case parameterCount = "parameter_count"
     }
 }
 
 /// Times the actor-critic network on the calling thread.
 public enum NetworkBenchmark {
-    /// Runs for about `seconds` (at least one measured iteration of each kind) and reports medians.
+    /// Runs for about `seconds` (at least three measured rollouts) and reports medians.
     /// - actionCount: A (default 3: the basic scenario's left, right, attack).
     /// - rolloutLength: T (default 30, the seed's).
-    public static func run(seconds: Double = 3, actionCount: Int = 3, rolloutLength: Int = 30,
+    /// - batch: E, environments acted on together (default 1).
+    public static func run(seconds: Double = 3, actionCount: Int = 3, rolloutLength: Int = 30, batch: Int = 1,
                            seed: UInt64 = 1) -> NetworkBenchmarkResult {
-        let network = ActorCriticNetwork(actionCount: actionCount, maxRolloutLength: rolloutLength, seed: seed)
+        let network = ActorCriticNetwork(actionCount: actionCount, maxSteps: rolloutLength, maxRows: batch, seed: seed)
         let adam = Adam(parameterCount: network.layout.totalCount)
         var rng = Xoshiro256StarStar(seed: seed &+ 1)
         let frameSize = ActorCriticNetwork.frameSize
-        let frames = FloatBuffer(count: rolloutLength * frameSize)
+        let frames = FloatBuffer(count: rolloutLength * batch * frameSize)
         for i in 0..<frames.count { frames.pointer[i] = Float(rng.nextUnitDouble()) }
-        let actions = (0..<rolloutLength).map { _ in Int(rng.next() % UInt64(actionCount)) }
-        let returns = (0..<rolloutLength).map { _ in Float(rng.nextUniform(-1, 1)) }
-        let advantages = (0..<rolloutLength).map { _ in Float(rng.nextUniform(-1, 1)) }
+        let slots = rolloutLength * batch
+        let actions = (0..<slots).map { _ in Int(rng.next() % UInt64(actionCount)) }
+        let returns = (0..<slots).map { _ in Float(rng.nextUniform(-1, 1)) }
+        let advantages = (0..<slots).map { _ in Float(rng.nextUniform(-1, 1)) }
+        let states = LSTMStates(count: batch)
+        let rows = Array(0..<batch)
         let clock = ContinuousClock()
         func microseconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) * 1e-12
         }
 
-        var actTimes: [Double] = [], updateTimes: [Double] = [], recomputedTimes: [Double] = []
+        var actTimes: [Double] = [], backwardTimes: [Double] = [], optimizerTimes: [Double] = []
         let start = clock.now
         var iteration = 0
-        while iteration < 3 || microseconds(clock.now - start) < seconds * 1e6 {
+        while iteration < 4 || microseconds(clock.now - start) < seconds * 1e6 {
             // A rollout of acting steps, recorded.
-            var state = LSTMState()
-            let initialState = state
+            states.resetAll()
             for t in 0..<rolloutLength {
                 let before = clock.now
-                _ = network.act(frame: frames.pointer + t * frameSize, state: &state, recordSlot: t)
+                network.act(frames: frames.pointer + t * batch * frameSize, states: states, rows: rows, record: true)
                 actTimes.append(microseconds(clock.now - before))
             }
-            // The trainer's update: backward on the recording, clip, Adam.
+            // The trainer's update: backward on the recording, then clip and Adam.
             var before = clock.now
-            network.zeroGradients()
+            network.gradients.zero()
             network.backwardRecorded(actions: actions, returns: returns, advantages: advantages)
-            var norm = globalNorm(network.gradients)
-            adam.step(parameters: network.parameters.pointer, gradients: network.gradients.pointer,
-                      gradientScale: clipScale(norm: norm, maxNorm: 40))
-            updateTimes.append(microseconds(clock.now - before))
-            // The same with the forward recomputed.
+            backwardTimes.append(microseconds(clock.now - before))
             before = clock.now
-            network.zeroGradients()
-            network.forwardBackwardRollout(frames: frames.pointer, initialState: initialState, actions: actions,
-                                           returns: returns, advantages: advantages)
-            norm = globalNorm(network.gradients)
+            let norm = globalNorm(network.gradients)
             adam.step(parameters: network.parameters.pointer, gradients: network.gradients.pointer,
                       gradientScale: clipScale(norm: norm, maxNorm: 40))
-            recomputedTimes.append(microseconds(clock.now - before))
+            optimizerTimes.append(microseconds(clock.now - before))
             iteration += 1
         }
-        // The first iteration warms caches and allocators; drop it when there are more.
-        if iteration > 1 {
-            actTimes.removeFirst(rolloutLength); updateTimes.removeFirst(); recomputedTimes.removeFirst()
-        }
+        // The first rollout warms caches and allocators; drop it.
+        actTimes.removeFirst(rolloutLength); backwardTimes.removeFirst(); optimizerTimes.removeFirst()
         func median(_ values: [Double]) -> Double {
             let sorted = values.sorted()
             return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
-        let actUs = median(actTimes), updateUs = median(updateTimes), recomputedUs = median(recomputedTimes)
-        let backwardFlops = network.backwardFlops(steps: rolloutLength)
-        let forwardFlops = network.actingStepFlops * Double(rolloutLength)
+        let actUs = median(actTimes), backwardUs = median(backwardTimes), optimizerUs = median(optimizerTimes)
         return NetworkBenchmarkResult(
-            actionCount: actionCount, rolloutLength: rolloutLength,
-            actStepMicroseconds: actUs, actStepGFlops: network.actingStepFlops / actUs * 1e-3,
-            rolloutUpdateMilliseconds: updateUs / 1000, rolloutUpdateGFlops: backwardFlops / updateUs * 1e-3,
-            rolloutUpdateRecomputedMilliseconds: recomputedUs / 1000,
-            rolloutUpdateRecomputedGFlops: (forwardFlops + backwardFlops) / recomputedUs * 1e-3,
+            actionCount: actionCount, rolloutLength: rolloutLength, batch: batch,
+            actStepMicroseconds: actUs, actPerEnvironmentMicroseconds: actUs / Double(batch),
+            actStepGFlops: network.actingStepFlops * Double(batch) / actUs * 1e-3,
+            backwardMilliseconds: backwardUs / 1000, backwardGFlops: network.backwardFlops(slots: slots) / backwardUs * 1e-3,
+            optimizerMilliseconds: optimizerUs / 1000,
+            updatePerStepMicroseconds: (backwardUs + optimizerUs) / Double(slots),
             parameterCount: network.layout.parameterCount)
     }
 }

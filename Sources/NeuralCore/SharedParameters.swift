@@ -1,40 +1,39 @@
 // The global parameters of A3C (Mnih et al. 2016, Algorithm S3: "global shared parameter vectors
 // theta and theta_v"), shared by all worker threads: one flat parameter buffer plus the optimizer
-// state, behind one lock (swift-nio `NIOLockedValueBox` style: a closure API, explicit Sendable).
+// state, in one `LockedValue`.
 //
-// A worker's cycle: copyParameters(into: network) -> act T steps (recording) -> zeroGradients ->
-// backwardRecorded -> apply(gradientsOf: network, maxGradientNorm: 40).
-//
-// `apply(gradientsOf:)` is the fused form of the last step: the optimizer's one pass over the buffers
-// also writes the new parameters into the worker's network and zeroes its gradients. The next
-// copyParameters(into: network) and zeroGradients() are then free, unless another update came in
-// between (the global parameters carry a generation number; the network remembers the one it holds).
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Foundation
+// Workers never touch these directly: each keeps a `ParameterReplica`, which copies the parameters in
+// before a rollout and sends its gradients here after it. The global side only counts: every access
+// that may write the parameters bumps a generation number, which is all a replica needs to know
+// whether the copy it holds is still current.
+import ThreadSafety
 
 /// Global parameters and optimizer state, safe to use from many threads.
-public final class SharedParameters: @unchecked Sendable {
+public final class SharedParameters: Sendable {
     /// What the lock guards.
     public struct State {
         /// The global parameters, (layout.totalCount).
         public let parameters: FloatBuffer
         /// The optimizer and its state buffers.
         public let optimizer: FlatOptimizer
-        /// Number of `apply` calls so far (global updates).
+        /// Number of updates applied so far (over the whole run, across resumes).
         public var updateCount: Int
+        /// Bumped by every access that may write the parameters.
+        public internal(set) var generation: Int
+    }
+
+    /// The outcome of `apply`.
+    public struct Update: Sendable {
+        /// The global L2 norm of the gradients before clipping (the seed's "Grad Norm").
+        public let gradientNorm: Float
+        /// The generation the global parameters have after the update, nil if it was not applied
+        /// (a NaN or Inf in the gradients).
+        public let generation: Int?
     }
 
     /// Names and shapes of the tensors in the flat buffers.
     public let layout: ParameterLayout
-    private let lock = NSLock()
-    private var state: State // guarded by lock
-    /// Bumped by every locked access that may write the parameters (guarded by lock); a network whose
-    /// `_sharedSource` is self and `_sharedGeneration` equals it holds the current global parameters.
-    private var generation = 0
+    private let state: LockedValue<State>
 
     /// Takes a copy of `initialParameters` (e.g. a freshly initialised network's `parameters`).
     public init(layout: ParameterLayout, initialParameters: FloatBuffer, optimizer: FlatOptimizer) {
@@ -44,97 +43,61 @@ public final class SharedParameters: @unchecked Sendable {
         self.layout = layout
         let parameters = FloatBuffer(count: layout.totalCount)
         parameters.copy(from: initialParameters)
-        state = State(parameters: parameters, optimizer: optimizer, updateCount: 0)
+        state = LockedValue(State(parameters: parameters, optimizer: optimizer, updateCount: 0, generation: 0))
     }
 
-    /// Runs `body` with exclusive access to the state. Keep it short: every worker waits on this lock.
-    /// (Counts as a write of the parameters: networks that held them copy them again.)
+    /// Runs `body` with exclusive access to the state; counts as a write of the parameters. Keep it
+    /// short: every worker waits on this lock.
     public func withLockedValue<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        generation &+= 1
-        return try body(&state)
-    }
-
-    /// The lock for accesses that only read the state; `generation` is what the parameters are now.
-    private func _withLockedReading<Result>(_ body: (State, _ generation: Int) -> Result) -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(state, generation)
-    }
-
-    /// One optimizer step with a worker's gradients; returns their global norm before clipping.
-    /// If that norm is not finite (a NaN or Inf in any gradient), nothing is applied.
-    ///
-    /// Clipping happens INSIDE: the norm of the (worker-local) gradients is computed before taking the
-    /// lock, and the optimizer applies g * min(1, maxGradientNorm / norm) on the fly, so the lock is held
-    /// for one pass over the buffers and the caller's gradients are left unchanged.
-    /// - maxGradientNorm: the seed clips at 40; nil for no clipping.
-    @discardableResult
-    public func apply(gradients: FloatBuffer, maxGradientNorm: Float?) -> Float {
-        precondition(gradients.count == layout.totalCount, "apply: gradient buffer has \(gradients.count) floats, layout \(layout.totalCount)")
-        let norm = globalNorm(gradients)
-        // A NaN or Inf anywhere in the gradients makes the norm non-finite: such an update never
-        // reaches the global parameters (the caller sees the norm and counts the skip).
-        guard norm.isFinite else { return norm }
-        let scale = maxGradientNorm.map { clipScale(norm: norm, maxNorm: $0) } ?? 1
-        withLockedValue { state in
-            state.optimizer.step(parameters: state.parameters.pointer, gradients: gradients.pointer, gradientScale: scale)
-            state.updateCount += 1
+        try state.withLockedValue { state in
+            state.generation &+= 1
+            return try body(&state)
         }
-        return norm
     }
 
-    /// `apply(gradients: network.gradients, ...)` fused with what the worker does next, in the optimizer's
-    /// single pass over the buffers: the new global parameters are also written into `network.parameters`
-    /// and `network.gradients` is zeroed, so the next `copyParameters(into: network)` (when no other update
-    /// came in meanwhile) and `network.zeroGradients()` cost nothing. Returns the norm before clipping.
+    /// Runs `body` with the state under the lock, for reading only (a checkpoint's snapshot): replicas
+    /// that hold the parameters keep them.
+    public func withLockedReading<Result>(_ body: (State) throws -> Result) rethrows -> Result {
+        try state.withLockedValue { try body($0) }
+    }
+
+    /// One optimizer step with `gradients` (of the layout), clipped to `maxGradientNorm` (the seed
+    /// clips at 40; nil for no clipping). If their norm is not finite (a NaN or Inf anywhere), nothing
+    /// is applied and nothing is written.
     ///
-    /// If the norm is not finite, nothing is applied and the network is left as it was (gradients
-    /// included: the caller's next zeroGradients() clears them). Forgets the network's recorded steps
-    /// when it writes its parameters.
+    /// The norm is computed before taking the lock, and the optimizer applies g * min(1, max / norm) on
+    /// the fly, so the lock is held for one pass over the buffers. That pass may also copy the new
+    /// parameters into `mirror` (a worker's local copy) and zero `gradients` (`zeroingGradients`),
+    /// sparing the worker two passes of its own; otherwise `gradients` is left unchanged.
     @discardableResult
-    public func apply(gradientsOf network: ActorCriticNetwork, maxGradientNorm: Float?) -> Float {
-        precondition(network.layout == layout, "apply: the network's layout differs from the shared one")
-        let gradients = network.gradients
+    public func apply(gradients: FloatBuffer, maxGradientNorm: Float?, mirror: FloatBuffer? = nil,
+                      zeroingGradients: Bool = false) -> Update {
+        precondition(gradients.count == layout.totalCount, "apply: gradient buffer has \(gradients.count) floats, layout \(layout.totalCount)")
+        precondition(mirror.map { $0.count == layout.totalCount } ?? true, "apply: mirror buffer does not match the layout")
         let norm = globalNorm(gradients)
-        guard norm.isFinite else { return norm }
+        guard norm.isFinite else { return Update(gradientNorm: norm, generation: nil) }
         let scale = maxGradientNorm.map { clipScale(norm: norm, maxNorm: $0) } ?? 1
         let generation = withLockedValue { state -> Int in
             state.optimizer.step(parameters: state.parameters.pointer, gradients: gradients.pointer, gradientScale: scale,
-                                 mirror: network.parameters.pointer, zeroingGradients: true)
+                                 mirror: mirror?.pointer, zeroingGradients: zeroingGradients)
             state.updateCount += 1
-            return self.generation
+            return state.generation
         }
-        network.invalidateRecordedSteps()
-        network._markHolding(self, generation: generation)
-        network._gradientsAreZero = true
-        return norm
+        return Update(gradientNorm: norm, generation: generation)
     }
 
-    /// Copies the global parameters into `destination` (one memcpy under the lock).
-    public func copyParameters(into destination: FloatBuffer) {
+    /// Copies the global parameters into `destination` (one memcpy under the lock) and returns their
+    /// generation. Copies nothing if they are still at generation `heldGeneration`, i.e. `destination`
+    /// already holds them.
+    @discardableResult
+    public func copyParameters(into destination: FloatBuffer, unlessGeneration heldGeneration: Int? = nil) -> Int {
         precondition(destination.count == layout.totalCount, "copyParameters: destination has \(destination.count) floats, layout \(layout.totalCount)")
-        _withLockedReading { state, _ in destination.copy(from: state.parameters) }
-    }
-
-    /// Copies the global parameters into a worker's network and forgets its recorded steps. Copies
-    /// nothing when the network already holds them: the last write of its parameters was this object's
-    /// `apply(gradientsOf:)` and no update came in since (write `network.parameters` by other means
-    /// only through its own methods, which forget that).
-    public func copyParameters(into network: ActorCriticNetwork) {
-        precondition(network.layout == layout, "copyParameters: the network's layout differs from the shared one")
-        let generation = _withLockedReading { state, generation -> Int in
-            if !network._holds(self, generation: generation) { network.parameters.copy(from: state.parameters) }
-            return generation
+        return state.withLockedValue { state in
+            if state.generation != heldGeneration { destination.copy(from: state.parameters) }
+            return state.generation
         }
-        network.invalidateRecordedSteps()
-        network._markHolding(self, generation: generation)
     }
-
-    /// Global L2 norm of the parameters (the seed's "Var Norm").
-    public func parameterNorm() -> Float { _withLockedReading { state, _ in globalNorm(state.parameters) } }
 
     /// Number of global updates applied so far.
-    public var updateCount: Int { _withLockedReading { state, _ in state.updateCount } }
+    public var updateCount: Int { state.withLockedValue { $0.updateCount } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ThreadSafety
 
 /// The env-only ceiling: K engines on K threads stepping random one-button actions, fetching and
 /// preprocessing every frame, with no learning. The trainer's throughput is judged against it.
@@ -82,32 +83,24 @@ public enum EnvironmentBenchmark {
 }
 
 /// Per-thread results, written once by each thread under a lock.
-private final class _Counters: @unchecked Sendable {
-    private let lock = NSLock()
-    private var steps: [Int]
-    private var episodes: [Int]
-    private var errors: [Error] = []
+private final class _Counters: Sendable {
+    private struct Results {
+        var steps: [Int]
+        var episodes: [Int]
+        var errors: [Error] = []
+    }
+    private let results: LockedValue<Results>
 
     init(count: Int) {
-        steps = Array(repeating: 0, count: count)
-        episodes = Array(repeating: 0, count: count)
+        results = LockedValue(Results(steps: Array(repeating: 0, count: count), episodes: Array(repeating: 0, count: count)))
     }
 
     func set(_ index: Int, steps: Int, episodes: Int) {
-        lock.withLock { self.steps[index] = steps; self.episodes[index] = episodes }
+        results.withLockedValue { $0.steps[index] = steps; $0.episodes[index] = episodes }
     }
 
-    func fail(_ index: Int, _ error: Error) { lock.withLock { errors.append(error) } }
-    var firstError: Error? { lock.withLock { errors.first } }
-    var totalSteps: Int { lock.withLock { steps.reduce(0, +) } }
-    var totalEpisodes: Int { lock.withLock { episodes.reduce(0, +) } }
-}
-
-/// A flag set once by one thread and read by others on every step (benchmark and training workers).
-public final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    public init() {}
-    public var isSet: Bool { lock.withLock { value } }
-    public func set() { lock.withLock { value = true } }
+    func fail(_ index: Int, _ error: Error) { results.withLockedValue { $0.errors.append(error) } }
+    var firstError: Error? { results.withLockedValue { $0.errors.first } }
+    var totalSteps: Int { results.withLockedValue { $0.steps.reduce(0, +) } }
+    var totalEpisodes: Int { results.withLockedValue { $0.episodes.reduce(0, +) } }
 }

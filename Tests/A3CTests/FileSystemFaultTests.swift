@@ -32,7 +32,7 @@ private let faultScript = #"""
 set -u
 as_user() { if [ -n "$AS_USER" ]; then setpriv --reuid=$AS_USER --regid=$AS_USER --clear-groups "$@"; else "$@"; fi; }
 if [ "$FAULT" = full ]; then mount -t tmpfs -o size=200m tmpfs "$RUNS" || exit 90; fi
-as_user "$A3C" train --logdir "$RUNS" --quiet --max-minutes 2 --checkpoint-every 20 --gif-every 0 >"$OUT/train.log" 2>&1 &
+as_user "$A3C" train --logdir "$RUNS" --quiet --max-minutes 2 --checkpoint-every 20 --checkpoint-min-seconds 0 --gif-every 0 >"$OUT/train.log" 2>&1 &
 pid=$!
 i=0
 until ls -d "$RUNS"/*/checkpoints/ckpt-* >/dev/null 2>&1; do

@@ -49,11 +49,13 @@ final class SideBarEnvironment: Environment {
 
 @Suite("A3C learns")
 struct LearningTests {
-    @Test("two workers learn the side-bar task: the mean return of the last 100 episodes rises from ~0 to > 12 of 20")
-    func learnsSideBar() throws {
+    @Test("two workers learn the side-bar task: the mean return of the last 100 episodes rises from ~0 to > 12 of 20",
+          arguments: [(envsPerWorker: 1, frames: 24_000), (envsPerWorker: 4, frames: 48_000)])
+    func learnsSideBar(envsPerWorker: Int, frames: Int) throws {
         var configuration = TrainingConfiguration()
         configuration.workers = 2
-        configuration.maxFrames = 24_000
+        configuration.envsPerWorker = envsPerWorker
+        configuration.maxFrames = frames
         configuration.learningRate = 1e-3
         configuration.rewardScale = 1
         configuration.rolloutLength = 10
@@ -67,7 +69,7 @@ struct LearningTests {
         let returns = rows.map { Double($0.split(separator: ",")[4])! }
         let first = returns.prefix(10).reduce(0, +) / 10
         let last = returns.suffix(100).reduce(0, +) / 100
-        print("side-bar task: \(counters.episodes) episodes, \(counters.updates) updates; mean return first 10: \(first), last 100: \(last)")
+        print("side-bar task, \(envsPerWorker) envs per worker: \(counters.episodes) episodes, \(counters.updates) updates; mean return first 10: \(first), last 100: \(last)")
         #expect(first < last - 3, "the return should rise from the first episodes (chance: 0)")
         #expect(last > 12, "A3C did not learn the side-bar task: mean return of the last 100 episodes \(last)")
         #expect(counters.skippedUpdates == 0)
@@ -78,10 +80,12 @@ struct LearningTests {
 /// parameters, the statistics and the run outputs must show no data race.
 @Suite("Trainer concurrency")
 struct TrainerConcurrencyTests {
-    @Test("two workers train, log and checkpoint concurrently")
+    @Test("two workers of three environments each train, log and checkpoint concurrently")
     func twoWorkers() throws {
         var configuration = TrainingConfiguration()
         configuration.workers = 2
+        configuration.envsPerWorker = 3
+        configuration.checkpointMinimumSeconds = 0
         configuration.maxFrames = 600
         configuration.rolloutLength = 5
         configuration.logEveryEpisodes = 2

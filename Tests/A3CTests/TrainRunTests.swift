@@ -12,7 +12,7 @@ struct TrainRunTests {
         let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-train-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: logdir) }
         let first = try runA3C(["train", "--max-frames", "6000", "--workers", "2", "--logdir", logdir.path,
-                                "--gif-every", "1", "--checkpoint-every", "5", "--quiet"])
+                                "--gif-every", "1", "--checkpoint-every", "5", "--checkpoint-min-seconds", "0", "--quiet"])
         #expect(first.status == 0, "train failed: \(first.output)")
         let runs = try FileManager.default.contentsOfDirectory(atPath: logdir.path)
         #expect(runs.count == 1 && runs[0].hasPrefix("basic__a3c__1__"), "\(runs)")
@@ -179,7 +179,7 @@ extension TrainFaultTests {
         let process = Process()
         process.executableURL = try a3cExecutable()
         process.arguments = ["train", "--max-minutes", "5", "--logdir", logdir.path, "--gif-every", "0",
-                             "--checkpoint-every", "30", "--quiet"]
+                             "--checkpoint-every", "30", "--checkpoint-min-seconds", "0", "--quiet"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

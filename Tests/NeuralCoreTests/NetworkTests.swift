@@ -1,51 +1,111 @@
-// The actor-critic network: whole-network gradient check, recorded vs recomputed rollouts,
-// seeded initialisation, acting.
+// The actor-critic network: whole-network gradient checks over batched rollouts, batched vs one by
+// one, seeded initialisation, acting.
 import Foundation
 import Testing
 @testable import NeuralCore
 
-/// A random rollout for a network.
+/// A random rollout of E sequences of unequal lengths (the sequences end, in the order a worker's
+/// environments could): frames, initial LSTM states and the loss inputs of every slot.
 struct RolloutFixture {
-    let steps: Int
+    /// Steps of each sequence, e.g. [3, 2, 3].
+    let lengths: [Int]
+    var sequences: Int { lengths.count }
+    var steps: Int { lengths.max()! }
+    /// (steps, E, 84, 84): frame of sequence q at step t in row t * E + q (unused where q has ended).
     let frames: FloatBuffer
-    let initialState: LSTMState
+    let initialStates: LSTMStates
+    /// Slot order: the rows of step 0 (the sequences still running, in order), then of step 1, ...
+    let slotSequence: [Int]
     let actions: [Int]
     let returns: [Float]
     let advantages: [Float]
 
-    init(steps: Int, actionCount: Int, seed: UInt64) {
+    init(lengths: [Int], actionCount: Int, seed: UInt64) {
         var rng = Xoshiro256StarStar(seed: seed)
-        self.steps = steps
-        frames = randomBuffer(steps * ActorCriticNetwork.frameSize, 0, 1, rng: &rng)
-        var state = LSTMState()
-        for j in 0..<ActorCriticNetwork.hiddenSize {
-            state.hidden[j] = Float(rng.nextUniform(-0.5, 0.5)); state.cell[j] = Float(rng.nextUniform(-1, 1))
+        self.lengths = lengths
+        let steps = lengths.max()!, sequences = lengths.count
+        frames = randomBuffer(steps * sequences * ActorCriticNetwork.frameSize, 0, 1, rng: &rng)
+        initialStates = LSTMStates(count: sequences)
+        for j in 0..<initialStates.hidden.count {
+            initialStates.hidden.pointer[j] = Float(rng.nextUniform(-0.5, 0.5))
+            initialStates.cell.pointer[j] = Float(rng.nextUniform(-1, 1))
         }
-        initialState = state
-        actions = (0..<steps).map { _ in Int(rng.next() % UInt64(actionCount)) }
-        returns = (0..<steps).map { _ in Float(rng.nextUniform(-2, 2)) }
-        advantages = (0..<steps).map { _ in Float(rng.nextUniform(-1, 1)) }
+        slotSequence = (0..<steps).flatMap { t in (0..<sequences).filter { lengths[$0] > t } }
+        let slots = slotSequence.count
+        actions = (0..<slots).map { _ in Int(rng.next() % UInt64(actionCount)) }
+        returns = (0..<slots).map { _ in Float(rng.nextUniform(-2, 2)) }
+        advantages = (0..<slots).map { _ in Float(rng.nextUniform(-1, 1)) }
+    }
+
+    /// Rows of step t: the sequences still running.
+    func rows(at t: Int) -> [Int] { (0..<sequences).filter { lengths[$0] > t } }
+
+    /// Acts through the rollout, recording every step as a worker does (the running sequences' frames
+    /// gathered into consecutive rows); returns the values and the final states.
+    @discardableResult
+    func record(into network: ActorCriticNetwork) -> (values: [Float], states: LSTMStates) {
+        let states = LSTMStates(count: sequences)
+        for q in 0..<sequences { states.copy(row: q, from: initialStates, row: q) }
+        let size = ActorCriticNetwork.frameSize
+        var values: [Float] = []
+        for t in 0..<steps {
+            let rows = rows(at: t)
+            let gathered = FloatBuffer(count: rows.count * size)
+            for (j, q) in rows.enumerated() {
+                (gathered.pointer + j * size).update(from: frames.pointer + (t * sequences + q) * size, count: size)
+            }
+            let batch = network.act(frames: gathered.pointer, states: states, rows: rows, record: true)
+            for j in 0..<rows.count {
+                values.append(batch.value(row: j))
+                #expect(abs(batch.probabilities(row: j).reduce(0, +) - 1) < 1e-5)
+            }
+        }
+        return (values, states)
+    }
+
+    /// The same rollout for sequence q alone: its frames, slots and loss inputs.
+    func single(_ q: Int) -> RolloutFixture {
+        RolloutFixture(self, only: q)
+    }
+
+    private init(_ whole: RolloutFixture, only q: Int) {
+        lengths = [whole.lengths[q]]
+        let size = ActorCriticNetwork.frameSize
+        frames = FloatBuffer(count: lengths[0] * size)
+        for t in 0..<lengths[0] {
+            (frames.pointer + t * size).update(from: whole.frames.pointer + (t * whole.sequences + q) * size, count: size)
+        }
+        initialStates = LSTMStates(count: 1)
+        initialStates.copy(row: 0, from: whole.initialStates, row: q)
+        let mine = whole.slotSequence.indices.filter { whole.slotSequence[$0] == q }
+        slotSequence = mine.map { _ in 0 }
+        actions = mine.map { whole.actions[$0] }
+        returns = mine.map { whole.returns[$0] }
+        advantages = mine.map { whole.advantages[$0] }
     }
 }
 
 @Suite("Actor-critic network")
 struct NetworkTests {
-    @Test("whole-network loss gradient w.r.t. a sample of parameters in every tensor")
-    func wholeNetworkGradientCheck() {
-        let network = ActorCriticNetwork(actionCount: 3, maxRolloutLength: 4, seed: 7)
+    @Test("whole-network loss gradient over a batched rollout of 3 sequences of unequal length, every tensor",
+          arguments: [[3], [3, 2, 3]])
+    func wholeNetworkGradientCheck(lengths: [Int]) {
+        let network = ActorCriticNetwork(actionCount: 3, maxSteps: 4, maxRows: lengths.count, seed: 7)
         // Larger heads than the seed's 0.01 so the policy-gradient path is not negligible in the check.
         let policy = network.parameterPointer("policy.weight")
         for i in 0..<(3 * 256) { policy[i] *= 30 }
-        let rollout = RolloutFixture(steps: 3, actionCount: 3, seed: 8)
+        let rollout = RolloutFixture(lengths: lengths, actionCount: 3, seed: 8)
         let coefficients = A3CLossCoefficients(valueLoss: 0.5, entropy: 0.1)
-        network.zeroGradients()
-        let terms = network.forwardBackwardRollout(frames: rollout.frames.pointer, initialState: rollout.initialState,
-                                                   actions: rollout.actions, returns: rollout.returns,
-                                                   advantages: rollout.advantages, coefficients: coefficients)
+        rollout.record(into: network)
+        network.gradients.zero()
+        let terms = network.backwardRecorded(actions: rollout.actions, returns: rollout.returns,
+                                             advantages: rollout.advantages, coefficients: coefficients)
         print("loss terms \(terms)")
         func loss() -> Double {
-            Double(network.rolloutLoss(frames: rollout.frames.pointer, initialState: rollout.initialState, actions: rollout.actions,
-                                       returns: rollout.returns, advantages: rollout.advantages, coefficients: coefficients).total)
+            rollout.record(into: network)
+            defer { network.discardRecording() }
+            return Double(network.recordedLoss(actions: rollout.actions, returns: rollout.returns,
+                                               advantages: rollout.advantages, coefficients: coefficients).total)
         }
         var rng = Xoshiro256StarStar(seed: 9)
         for view in network.layout.views {
@@ -62,69 +122,86 @@ struct NetworkTests {
         }
     }
 
-    @Test("backwardRecorded equals forwardBackwardRollout (same loss, same gradients)")
-    func recordedEqualsRecomputed() {
-        let network = ActorCriticNetwork(actionCount: 4, maxRolloutLength: 6, seed: 3)
-        let rollout = RolloutFixture(steps: 5, actionCount: 4, seed: 4)
-        var state = rollout.initialState
-        var actedValues: [Float] = []
-        for t in 0..<rollout.steps {
-            let step = network.act(frame: rollout.frames.pointer + t * ActorCriticNetwork.frameSize, state: &state, recordSlot: t)
-            actedValues.append(step.value)
-            #expect(abs(step.probabilities.reduce(0, +) - 1) < 1e-5)
+    @Test("a batched rollout equals its sequences played one by one: values, states, loss and gradients")
+    func batchedEqualsSingle() {
+        let lengths = [5, 2, 4, 5]
+        let rollout = RolloutFixture(lengths: lengths, actionCount: 4, seed: 4)
+        let batched = ActorCriticNetwork(actionCount: 4, maxSteps: 6, maxRows: 4, seed: 3)
+        let (batchedValues, batchedStates) = rollout.record(into: batched)
+        batched.gradients.zero()
+        let batchedLoss = batched.backwardRecorded(actions: rollout.actions, returns: rollout.returns,
+                                                   advantages: rollout.advantages)
+        // The same network, one sequence at a time (batch-1 forwards: matrix-vector products).
+        let single = ActorCriticNetwork(actionCount: 4, maxSteps: 6, maxRows: 1, seed: 3)
+        single.gradients.zero()
+        var worstValue: Float = 0, worstState: Float = 0, total: Float = 0
+        for q in 0..<lengths.count {
+            let alone = rollout.single(q)
+            let (values, states) = alone.record(into: single)
+            let mine = rollout.slotSequence.indices.filter { rollout.slotSequence[$0] == q }
+            for (t, slot) in mine.enumerated() { worstValue = max(worstValue, abs(values[t] - batchedValues[slot])) }
+            for j in 0..<256 {
+                worstState = max(worstState, abs(states.hidden[j] - batchedStates.hidden[q * 256 + j]),
+                                 abs(states.cell[j] - batchedStates.cell[q * 256 + j]))
+            }
+            total += single.backwardRecorded(actions: alone.actions, returns: alone.returns, advantages: alone.advantages).total
         }
-        network.zeroGradients()
-        let recorded = network.backwardRecorded(actions: rollout.actions, returns: rollout.returns, advantages: rollout.advantages)
-        let recordedGradients = network.gradients.array
-        network.zeroGradients()
-        let recomputed = network.forwardBackwardRollout(frames: rollout.frames.pointer, initialState: rollout.initialState,
-                                                        actions: rollout.actions, returns: rollout.returns,
-                                                        advantages: rollout.advantages)
-        let recomputedGradients = network.gradients.array
-        // Acting uses sgemv, the batched forward sgemm: the same sums in another order, so the two agree to
-        // Float rounding (not bit for bit).
-        var worst: Float = 0
-        for (a, b) in zip(recordedGradients, recomputedGradients) { worst = max(worst, abs(a - b) / max(1e-3, abs(a), abs(b))) }
-        print("recorded vs recomputed: max relative gradient difference \(worst), losses \(recorded.total) vs \(recomputed.total)")
-        #expect(worst < 1e-3)
-        #expect(abs(recorded.total - recomputed.total) <= 1e-5 * max(1, abs(recorded.total)))
-        #expect(abs(recorded.entropy - recomputed.entropy) <= 1e-5 * max(1, abs(recorded.entropy)))
-        #expect(recordedGradients.contains { $0 != 0 })
-        // And recording the same rollout again gives bit-identical gradients (deterministic).
-        state = rollout.initialState
-        for t in 0..<rollout.steps {
-            network.act(frame: rollout.frames.pointer + t * ActorCriticNetwork.frameSize, state: &state, recordSlot: t)
+        // Batched products sum in another order than matrix-vector ones: equal to Float rounding, not bit for bit.
+        var worstGradient: Float = 0
+        for (a, b) in zip(batched.gradients.array, single.gradients.array) {
+            worstGradient = max(worstGradient, abs(a - b) / max(1e-2, abs(a), abs(b)))
         }
-        network.zeroGradients()
-        network.backwardRecorded(actions: rollout.actions, returns: rollout.returns, advantages: rollout.advantages)
-        do { let same = network.gradients.array == recordedGradients; #expect(same) }  // a Bool: a failing array #expect diffs every element for minutes
+        print("batched vs one by one: values \(worstValue), states \(worstState), gradients (relative) \(worstGradient), loss \(batchedLoss.total) vs \(total)")
+        #expect(worstValue < 1e-5 && worstState < 1e-5)
+        #expect(worstGradient < 1e-3)
+        #expect(abs(batchedLoss.total - total) <= 1e-5 * max(1, abs(total)))
+        #expect(batched.gradients.array.contains { $0 != 0 })
+        // Recording the same rollout again gives bit-identical gradients (deterministic).
+        let first = batched.gradients.array
+        rollout.record(into: batched)
+        batched.gradients.zero()
+        batched.backwardRecorded(actions: rollout.actions, returns: rollout.returns, advantages: rollout.advantages)
+        do { let same = batched.gradients.array == first; #expect(same) }  // a Bool: a failing array #expect diffs every element for minutes
     }
 
-    @Test("acting: next state and outputs match the batched forward; unrecorded steps use a scratch slot")
+    @Test("acting: the state moves on, unrecorded steps record nothing, the value loss uses the acting values")
     func acting() {
-        let network = ActorCriticNetwork(actionCount: 3, maxRolloutLength: 3, seed: 5)
-        let rollout = RolloutFixture(steps: 3, actionCount: 3, seed: 6)
-        var state = rollout.initialState
+        let network = ActorCriticNetwork(actionCount: 3, maxSteps: 3, seed: 5)
+        let rollout = RolloutFixture(lengths: [3], actionCount: 3, seed: 6)
+        let states = LSTMStates(count: 1)
+        states.copy(row: 0, from: rollout.initialStates, row: 0)
         var values: [Float] = []
         for t in 0..<3 {
-            values.append(network.act(frame: rollout.frames.pointer + t * ActorCriticNetwork.frameSize, state: &state).value)
+            values.append(network.act(frame: rollout.frames.pointer + t * ActorCriticNetwork.frameSize, states: states).value(row: 0))
         }
-        #expect(state != rollout.initialState)
-        #expect(state.hidden.allSatisfy { abs($0) < 1 })
-        let terms = network.rolloutLoss(frames: rollout.frames.pointer, initialState: rollout.initialState, actions: rollout.actions,
-                                        returns: rollout.returns, advantages: [0, 0, 0],
-                                        coefficients: A3CLossCoefficients(valueLoss: 1, entropy: 0))
+        #expect(network.recordedSlots == 0 && network.recordedSteps == 0)
+        #expect(states.hidden.array != rollout.initialStates.hidden.array)
+        #expect(states.hidden.array.allSatisfy { abs($0) < 1 })
+        let (recordedValues, _) = rollout.record(into: network)
+        #expect(recordedValues == values)
+        let terms = network.recordedLoss(actions: rollout.actions, returns: rollout.returns, advantages: [0, 0, 0],
+                                         coefficients: A3CLossCoefficients(valueLoss: 1, entropy: 0))
         // With zero advantages and no entropy, total = 0.5 sum (R - V)^2 with the acting values.
         let expected = zip(rollout.returns, values).reduce(Float(0)) { $0 + 0.5 * ($1.0 - $1.1) * ($1.0 - $1.1) }
         #expect(abs(terms.total - expected) < 1e-4 * max(1, expected))
-        // Sampling inverts the CDF.
+        // An unrecorded step in between (a bootstrap value) leaves the recording intact.
+        network.act(frame: rollout.frames.pointer, states: LSTMStates(count: 1))
+        #expect(network.recordedSlots == 3)
+        network.discardRecording()
+        #expect(network.recordedSlots == 0)
+        // Sampling inverts the CDF; greedy takes the most probable action.
         let probabilities: [Float] = [0.2, 0.5, 0.3]
         probabilities.withUnsafeBufferPointer { buffer in
-            let step = ActingStep(value: 0, probabilities: buffer)
-            #expect(step.sampleAction(uniform: 0.1) == 0)
-            #expect(step.sampleAction(uniform: 0.69) == 1)
-            #expect(step.sampleAction(uniform: 0.71) == 2)
-            #expect(step.sampleAction(uniform: 0.99999999) == 2)
+            let values: [Float] = [0]
+            values.withUnsafeBufferPointer { value in
+                let step = ActingBatch(rowCount: 1, actionCount: 3, values: value.baseAddress!,
+                                       probabilities: buffer.baseAddress!, firstSlot: 0)
+                #expect(step.sampleAction(row: 0, uniform: 0.1) == 0)
+                #expect(step.sampleAction(row: 0, uniform: 0.69) == 1)
+                #expect(step.sampleAction(row: 0, uniform: 0.71) == 2)
+                #expect(step.sampleAction(row: 0, uniform: 0.99999999) == 2)
+                #expect(step.mostProbableAction(row: 0) == 1)
+            }
         }
     }
 
@@ -176,11 +253,10 @@ struct NetworkTests {
             }
         }
         // A near-uniform initial policy.
-        var state = LSTMState()
         let frame = FloatBuffer(count: ActorCriticNetwork.frameSize)
         for i in 0..<frame.count { frame.pointer[i] = Float(i % 13) / 13 }
-        let step = network.act(frame: frame.pointer, state: &state)
-        #expect(step.probabilities.allSatisfy { abs($0 - 1.0 / 6) < 0.01 })
+        let step = network.act(frame: frame.pointer, states: LSTMStates())
+        #expect(step.probabilities(row: 0).allSatisfy { abs($0 - 1.0 / 6) < 0.01 })
     }
 
     @Test("random numbers: xoshiro256** is reproducible, uniform and normal moments are right")

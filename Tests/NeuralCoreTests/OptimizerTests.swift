@@ -75,7 +75,6 @@ struct OptimizerTests {
             for _ in 0..<updatesPerThread {
                 shared.apply(gradients: gradients, maxGradientNorm: 1)
                 shared.copyParameters(into: local)
-                _ = shared.parameterNorm()
             }
         }
         #expect(shared.updateCount == threads * updatesPerThread)
@@ -88,78 +87,70 @@ struct OptimizerTests {
         let result = FloatBuffer(count: layout.totalCount)
         shared.copyParameters(into: result)
         do { let same = result.array == sequential.array; #expect(same) }  // a Bool: a failing array #expect diffs every element for minutes
-        #expect(abs(shared.parameterNorm() - globalNorm(sequential)) < 1e-5)
     }
 
-    @Test("fused apply(gradientsOf:): same update as apply(gradients:), the network gets the new parameters and zero gradients")
-    func fusedApply() throws {
+    @Test("replicas: the fused update equals a plain one, copies are skipped only while nothing else wrote")
+    func replicaSynchronization() throws {
         // Array comparisons go through a Bool (`holds`): a failing #expect on two arrays diffs 1.2 M floats for minutes.
-        let (a, b) = (ActorCriticNetwork(actionCount: 3, maxRolloutLength: 2, seed: 5),
-                      ActorCriticNetwork(actionCount: 3, maxRolloutLength: 2, seed: 6))
-        let layout = a.layout, count = layout.totalCount
-        let fused = SharedParameters(layout: layout, initialParameters: a.parameters,
+        let network = ActorCriticNetwork(actionCount: 3, maxSteps: 2, seed: 5)
+        let layout = network.layout, count = layout.totalCount
+        let fused = SharedParameters(layout: layout, initialParameters: network.parameters,
                                      optimizer: Adam(parameterCount: count, learningRate: 0.01))
-        let plain = SharedParameters(layout: layout, initialParameters: a.parameters,
+        let plain = SharedParameters(layout: layout, initialParameters: network.parameters,
                                      optimizer: Adam(parameterCount: count, learningRate: 0.01))
+        let a = ParameterReplica(network: network, global: fused)
+        let b = ParameterReplica(network: ActorCriticNetwork(actionCount: 3, maxSteps: 2, seed: 6), global: fused)
         var rng = Xoshiro256StarStar(seed: 7)
         func globals(_ shared: SharedParameters) -> [Float] {
             let buffer = FloatBuffer(count: count)
             shared.copyParameters(into: buffer)
             return buffer.array
         }
-        func fillGradients(_ network: ActorCriticNetwork) -> FloatBuffer {
-            network.zeroGradients()
-            let g = network.gradientPointer("conv1.weight")
+        func fillGradients(_ replica: ParameterReplica) -> FloatBuffer {
+            replica.zeroGradients()
+            let g = replica.network.gradientPointer("conv1.weight")
             for i in 0..<count where i % 3 == 0 { g[i] = Float(rng.nextUniform(-1, 1)) }
-            return FloatBuffer(network.gradients.array)
+            return FloatBuffer(replica.network.gradients.array)
         }
         // Worker a applies; its parameters become the new global ones and its gradients zero.
-        fused.copyParameters(into: a)
+        a.synchronize()
         var copy = fillGradients(a)
-        #expect(fused.apply(gradientsOf: a, maxGradientNorm: 40) == plain.apply(gradients: copy, maxGradientNorm: 40))
-
-        do { let holds = globals(fused) == globals(plain) && a.parameters.array == globals(fused); #expect(holds) }
-        do { let holds = a.gradients.array.allSatisfy { $0 == 0 }; #expect(holds) }
-        // Worker b applies in between: a's next copy must bring b's update.
-        fused.copyParameters(into: b)
+        #expect(a.applyGradients(maxGradientNorm: 40) == plain.apply(gradients: copy, maxGradientNorm: 40).gradientNorm)
+        do { let holds = globals(fused) == globals(plain) && a.network.parameters.array == globals(fused); #expect(holds) }
+        do { let holds = a.network.gradients.array.allSatisfy { $0 == 0 }; #expect(holds) }
+        // Worker b applies in between: a's next sync must bring b's update.
+        b.synchronize()
         copy = fillGradients(b)
-        fused.apply(gradientsOf: b, maxGradientNorm: 40)
+        b.applyGradients(maxGradientNorm: 40)
         plain.apply(gradients: copy, maxGradientNorm: 40)
-        fused.copyParameters(into: a)
-        do { let holds = a.parameters.array == globals(plain) && b.parameters.array == globals(plain); #expect(holds) }
-        // b holds the current parameters, so its copy is skipped (a scribble written behind the network's
-        // back survives; `parameterPointer` would have cancelled the skip).
-        b.parameters.pointer[0] += 1
-        fused.copyParameters(into: b)
-        do { let holds = b.parameters.pointer[0] == globals(plain)[0] + 1; #expect(holds) }
-        _ = b.parameterPointer("conv1.weight")
-        fused.copyParameters(into: b)
-        do { let holds = b.parameters.array == globals(plain); #expect(holds) }
-        // A checkpoint loaded into the network itself also cancels the skip.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fused-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: file) }
-        try ActorCriticNetwork(actionCount: 3, maxRolloutLength: 2, seed: 99).saveCheckpoint(to: file)
-        fused.copyParameters(into: b)
-        try b.loadCheckpoint(from: file)
-        fused.copyParameters(into: b)
-        do { let holds = b.parameters.array == globals(plain); #expect(holds) }
-        // A write through withLockedValue (a checkpoint restore) makes every network copy again.
+        a.synchronize()
+        do { let holds = a.network.parameters.array == globals(plain) && b.network.parameters.array == globals(plain); #expect(holds) }
+        // b holds the current parameters, so its sync copies nothing (a scribble behind the replica's
+        // back survives: the replica must be the network's only writer, which the worker is).
+        b.network.parameters.pointer[0] += 1
+        b.synchronize()
+        do { let holds = b.network.parameters.pointer[0] == globals(plain)[0] + 1; #expect(holds) }
+        // A write through withLockedValue (a checkpoint restore) makes every replica copy again.
         fused.withLockedValue { state in state.parameters.pointer[0] = 42 }
-        fused.copyParameters(into: a)
-        #expect(a.parameters.pointer[0] == 42)
+        b.synchronize()
+        a.synchronize()
+        #expect(a.network.parameters.pointer[0] == 42 && b.network.parameters.pointer[0] == 42)
+        // A checkpoint's snapshot (a read) does not.
+        fused.withLockedReading { _ in }
+        b.network.parameters.pointer[1] = 7
+        b.synchronize()
+        #expect(b.network.parameters.pointer[1] == 7)
 
         // Non-finite gradients: nothing applied, the network's parameters and gradients left as they were.
+        a.synchronize()
         let before = globals(fused), updates = fused.updateCount
-        fused.copyParameters(into: a)
         _ = fillGradients(a)
-        a.gradients.pointer[10] = .nan
-        #expect(fused.apply(gradientsOf: a, maxGradientNorm: 40).isNaN)
-
-        do { let holds = globals(fused) == before && a.parameters.array == before && fused.updateCount == updates; #expect(holds) }
-        #expect(a.gradients.pointer[10].isNaN)
-
+        a.network.gradients.pointer[10] = .nan
+        #expect(a.applyGradients(maxGradientNorm: 40).isNaN)
+        do { let holds = globals(fused) == before && a.network.parameters.array == before && fused.updateCount == updates; #expect(holds) }
+        #expect(a.network.gradients.pointer[10].isNaN)
         a.zeroGradients()
-        do { let holds = a.gradients.array.allSatisfy { $0 == 0 }; #expect(holds) }
+        do { let holds = a.network.gradients.array.allSatisfy { $0 == 0 }; #expect(holds) }
     }
 
     @Test("a small Dense-ELU-Dense classifier learns XOR-like quadrants with Adam (cross-entropy < 0.05)")

@@ -1,0 +1,114 @@
+// Named views into the actor-critic's flat buffers (llm.c's ParameterTensors and ActivationTensors):
+// the network's code reads `p.fcWeight` and `a.lstmGates`, never an offset looked up by name.
+//
+// Legend: S = slots (frames whose activations are kept), A = actions, H = 256, G = 4H = 1024,
+// P1 = 20 * 20 = 400 and P2 = 9 * 9 = 81 output pixels of conv1 and conv2, K1 = 1 * 8 * 8 = 64 and
+// K2 = 16 * 4 * 4 = 256 their patch sizes. Conv activations are "channel-major batch" (C, S, H, W)
+// (see Conv2D.swift); dense and LSTM activations are (S, features).
+
+/// The twelve parameter tensors as pointers into one flat buffer with `ActorCriticNetwork.parameterLayout`.
+/// The gradients use the same struct over the gradient buffer, so `d.fcWeight` is dL/d`p.fcWeight`.
+public struct ActorCriticTensors {
+    public let conv1Weight: UnsafeMutablePointer<Float>   // (16, 1, 8, 8)
+    public let conv1Bias: UnsafeMutablePointer<Float>     // (16)
+    public let conv2Weight: UnsafeMutablePointer<Float>   // (32, 16, 4, 4)
+    public let conv2Bias: UnsafeMutablePointer<Float>     // (32)
+    public let fcWeight: UnsafeMutablePointer<Float>      // (256, 2592)
+    public let fcBias: UnsafeMutablePointer<Float>        // (256)
+    public let lstmWeightIH: UnsafeMutablePointer<Float>  // (1024, 256), gate rows i, f, g, o
+    public let lstmWeightHH: UnsafeMutablePointer<Float>  // (1024, 256)
+    public let lstmBiasIH: UnsafeMutablePointer<Float>    // (1024)
+    public let lstmBiasHH: UnsafeMutablePointer<Float>    // (1024)
+    public let policyWeight: UnsafeMutablePointer<Float>  // (A, 256)
+    public let valueWeight: UnsafeMutablePointer<Float>   // (1, 256)
+
+    /// The storage order of `ActorCriticNetwork.parameterLayout`, which these fields follow.
+    static let names = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias",
+                        "lstm.weight_ih", "lstm.weight_hh", "lstm.bias_ih", "lstm.bias_hh", "policy.weight",
+                        "value.weight"]
+
+    /// Views of `base`, a buffer of `layout.totalCount` floats.
+    init(base: UnsafeMutablePointer<Float>, layout: ParameterLayout) {
+        precondition(layout.views.map(\.name) == Self.names, "ActorCriticTensors: the layout is not the actor-critic's")
+        let o = layout.views.map { base + $0.offset }
+        conv1Weight = o[0]; conv1Bias = o[1]; conv2Weight = o[2]; conv2Bias = o[3]; fcWeight = o[4]; fcBias = o[5]
+        lstmWeightIH = o[6]; lstmWeightHH = o[7]; lstmBiasIH = o[8]; lstmBiasHH = o[9]
+        policyWeight = o[10]; valueWeight = o[11]
+    }
+}
+
+/// Every activation the backward pass needs, per slot, and the gradients of the activations: one
+/// allocation carved into named buffers.
+struct ActorCriticActivations {
+    // Forward, one row (or one column block of the conv buffers) per slot.
+    let conv1Columns: UnsafeMutablePointer<Float>  // [K1, S * P1], im2col of the frames
+    let conv1Out: UnsafeMutablePointer<Float>      // (16, S, 20, 20), after ELU
+    let conv2Columns: UnsafeMutablePointer<Float>  // [K2, S * P2]
+    let conv2Out: UnsafeMutablePointer<Float>      // (32, S, 9, 9), after ELU
+    let fcInput: UnsafeMutablePointer<Float>       // (S, 2592), conv2Out flattened per slot in C, H, W order
+    let fcOut: UnsafeMutablePointer<Float>         // (S, H), after ELU = the LSTM input
+    let lstmGates: UnsafeMutablePointer<Float>     // (S, G), activated gates i, f, g, o
+    let lstmHPrev: UnsafeMutablePointer<Float>     // (S, H), h before the step
+    let lstmCPrev: UnsafeMutablePointer<Float>     // (S, H), c before the step
+    let lstmH: UnsafeMutablePointer<Float>         // (S, H)
+    let lstmC: UnsafeMutablePointer<Float>         // (S, H)
+    let lstmTanhC: UnsafeMutablePointer<Float>     // (S, H)
+    let logits: UnsafeMutablePointer<Float>        // (S, A)
+    let probs: UnsafeMutablePointer<Float>         // (S, A)
+    let logProbs: UnsafeMutablePointer<Float>      // (S, A)
+    let values: UnsafeMutablePointer<Float>        // (S)
+
+    // Backward: gradients of the activations (the first R slots used), and BPTT scratch.
+    let dLogits: UnsafeMutablePointer<Float>       // (S, A)
+    let dValues: UnsafeMutablePointer<Float>       // (S)
+    let dLstmH: UnsafeMutablePointer<Float>        // (S, H)
+    let dLstmGates: UnsafeMutablePointer<Float>    // (S, G)
+    let dLstmCarry: UnsafeMutablePointer<Float>    // (2, E, H): dh and dc carried per sequence
+    let dLstmHPrevRows: UnsafeMutablePointer<Float> // (E, H)
+    let dFcOut: UnsafeMutablePointer<Float>        // (S, H), after ELU
+    let dFcPre: UnsafeMutablePointer<Float>        // (S, H), before ELU
+    let dFcInput: UnsafeMutablePointer<Float>      // (S, 2592)
+    let dConv2Out: UnsafeMutablePointer<Float>     // (32, S, 81), after ELU
+    let dConv2Pre: UnsafeMutablePointer<Float>     // (32, S, 81), before ELU
+    let dConv2Columns: UnsafeMutablePointer<Float> // [K2, S * P2]
+    let dConv1Out: UnsafeMutablePointer<Float>     // (16, S, 400), after ELU
+    let dConv1Pre: UnsafeMutablePointer<Float>     // (16, S, 400), before ELU
+
+    /// The one allocation behind every pointer above.
+    let storage: FloatBuffer
+
+    /// Buffers for `slots` slots, `sequences` sequences per step (E) and `actionCount` actions.
+    init(slots s: Int, sequences e: Int, actionCount a: Int) {
+        let h = ActorCriticNetwork.hiddenSize, g = 4 * h, flat = ActorCriticNetwork.flattenedSize
+        let c1 = ActorCriticNetwork.conv1, c2 = ActorCriticNetwork.conv2
+        let conv1Size = c1.outChannels * s * c1.outPixels, conv2Size = c2.outChannels * s * c2.outPixels
+        // Offsets first, each buffer starting on a 64-byte boundary like the parameter views; then one allocation.
+        var total = 0
+        func reserve(_ count: Int) -> Int { defer { total += (count + 15) / 16 * 16 }; return total }
+        let oConv1Columns = reserve(c1.patchSize * s * c1.outPixels), oConv1Out = reserve(conv1Size)
+        let oConv2Columns = reserve(c2.patchSize * s * c2.outPixels), oConv2Out = reserve(conv2Size)
+        let oFcInput = reserve(s * flat), oFcOut = reserve(s * h), oLstmGates = reserve(s * g)
+        let oLstmHPrev = reserve(s * h), oLstmCPrev = reserve(s * h), oLstmH = reserve(s * h)
+        let oLstmC = reserve(s * h), oLstmTanhC = reserve(s * h)
+        let oLogits = reserve(s * a), oProbs = reserve(s * a), oLogProbs = reserve(s * a), oValues = reserve(s)
+        let oDLogits = reserve(s * a), oDValues = reserve(s), oDLstmH = reserve(s * h), oDLstmGates = reserve(s * g)
+        let oDLstmCarry = reserve(2 * e * h), oDLstmHPrevRows = reserve(e * h)
+        let oDFcOut = reserve(s * h), oDFcPre = reserve(s * h), oDFcInput = reserve(s * flat)
+        let oDConv2Out = reserve(conv2Size), oDConv2Pre = reserve(conv2Size)
+        let oDConv2Columns = reserve(c2.patchSize * s * c2.outPixels)
+        let oDConv1Out = reserve(conv1Size), oDConv1Pre = reserve(conv1Size)
+        storage = FloatBuffer(count: total)
+        let base = storage.pointer
+        conv1Columns = base + oConv1Columns; conv1Out = base + oConv1Out
+        conv2Columns = base + oConv2Columns; conv2Out = base + oConv2Out
+        fcInput = base + oFcInput; fcOut = base + oFcOut; lstmGates = base + oLstmGates
+        lstmHPrev = base + oLstmHPrev; lstmCPrev = base + oLstmCPrev; lstmH = base + oLstmH
+        lstmC = base + oLstmC; lstmTanhC = base + oLstmTanhC
+        logits = base + oLogits; probs = base + oProbs; logProbs = base + oLogProbs; values = base + oValues
+        dLogits = base + oDLogits; dValues = base + oDValues; dLstmH = base + oDLstmH; dLstmGates = base + oDLstmGates
+        dLstmCarry = base + oDLstmCarry; dLstmHPrevRows = base + oDLstmHPrevRows
+        dFcOut = base + oDFcOut; dFcPre = base + oDFcPre; dFcInput = base + oDFcInput
+        dConv2Out = base + oDConv2Out; dConv2Pre = base + oDConv2Pre; dConv2Columns = base + oDConv2Columns
+        dConv1Out = base + oDConv1Out; dConv1Pre = base + oDConv1Pre
+    }
+}
