@@ -10,7 +10,7 @@
 //   _NeuralKernels  C element-wise loops (optimizers, activations, LSTM cell), AVX-512/AVX2/scalar
 //                   variants picked at run time
 //   NeuralCore    layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints
-//   Telemetry     TensorBoard event files, animated GIFs, CSV
+//   Telemetry     TensorBoard event files, animated GIFs, CSV, SVG line charts
 //   A3C           the algorithm: workers, rollouts, returns and advantages, the trainer
 //   A3CCommand    the `a3c` command-line tool
 import PackageDescription

@@ -1,9 +1,10 @@
-// Telemetry: TensorBoard event files, animated GIFs, CSV.
+// Telemetry: TensorBoard event files, animated GIFs, CSV, SVG line charts.
 //
 // Every file this module writes is in a format that a stock tool reads:
 //   TensorBoardWriter  `events.out.tfevents.*` (TFRecord framing of `tensorboard.Event` protos)
 //   GIFWriter          animated GIF89a (any browser, PIL, ImageMagick)
 //   CSVWriter          RFC 4180 CSV (pandas, Python's csv, spreadsheets)
+//   LineChartSVG       SVG 1.1 line charts (any browser, Inkscape, rsvg-convert)
 // and the module has no dependency but Foundation.
 
 #if canImport(Glibc)
