@@ -215,6 +215,7 @@ public struct ActionSetError: Error, Equatable, CustomStringConvertible, Sendabl
         if let first = names.first { example.append(first) }
         if names.count > 1 { example.append(names[0] + "+" + names[names.count - 1]) }
         let buttons = names.isEmpty ? "none" : names.joined(separator: ", ")
-        return "invalid --actions: \(what). The buttons of \(scenario): \(buttons); separate actions with ';', join buttons with '+' and write \(ActionSet.noop) for no button, e.g. --actions \"\(example.joined(separator: ";"))\""
+        return "invalid --actions: \(what). The buttons of \(scenario): \(buttons); separate actions with ';', "
+            + "join buttons with '+' and write \(ActionSet.noop) for no button, e.g. --actions \"\(example.joined(separator: ";"))\""
     }
 }

@@ -31,6 +31,8 @@ public struct ScenarioPreset: Sendable, Equatable {
     public let summary: String
     /// The policy's actions, in output order.
     public let actions: ActionSet
+    /// How the actions were chosen, in a few words (e.g. `turn {none, left, right} x attack {no, yes}`).
+    public let actionScheme: String
     /// Buttons the actions press that the `.cfg` does not make available: the game must be given
     /// them in addition to the `.cfg`'s (see `gameButtons(scenarioButtons:)`).
     public let addedButtons: [Button]
@@ -58,15 +60,24 @@ public struct ScenarioPreset: Sendable, Equatable {
 
     /// What a scenario without a preset (a custom `.cfg`, deathmatch, ...) gets: one action per
     /// `.cfg` button, no no-op (the seed's scheme, as before presets), frame skip 4, no metrics
-    /// beyond the return, and reward scale 1: the reward's size is unknown, and a scale too small
-    /// learns nothing (the entropy bonus wins) while one too large still learns, its gradients
-    /// clipped to norm 40. Maps written for ViZDoom mostly pay about 1 per event.
-    public static func withoutPreset(scenario: String, buttons: [Button]) -> ScenarioPreset {
-        ScenarioPreset(name: scenario, summary: "no preset: one action per button of the .cfg",
-                       actions: .oneButtonEach(buttons), addedButtons: [], rewardScale: 1, frameSkip: 4,
-                       episodeTimeout: nil, metrics: [],
-                       reference: ReferenceScore(score: "-", source: "no preset"))
+    /// beyond the return, and reward scale `rewardScaleWithoutPreset`.
+    ///
+    /// Throws if the `.cfg` makes no button available (there would be no action).
+    public static func withoutPreset(scenario: String, buttons: [Button]) throws -> ScenarioPreset {
+        guard !buttons.isEmpty else {
+            throw TrainingError.invalidOption("\(scenario) makes no buttons available, so the agent would have no action; list them in its .cfg, e.g. available_buttons = { MOVE_LEFT MOVE_RIGHT ATTACK }")
+        }
+        return ScenarioPreset(name: scenario, summary: "no preset: one action per button of the .cfg",
+                              actions: .oneButtonEach(buttons), actionScheme: "one button each, no no-op",
+                              addedButtons: [], rewardScale: rewardScaleWithoutPreset, frameSkip: 4,
+                              episodeTimeout: nil, metrics: [],
+                              reference: ReferenceScore(score: "-", source: "no preset"))
     }
+
+    /// 1: a custom map's reward size is unknown, and a scale too small learns nothing (the entropy
+    /// bonus wins, as defend_the_center showed at 0.01) while one too large still learns, its
+    /// gradients clipped to norm 40. Maps written for ViZDoom mostly pay about 1 per event.
+    public static let rewardScaleWithoutPreset: Float = 1
 
     /// Every preset, in the order of issue 9.
     public static let all: [ScenarioPreset] = [
@@ -94,7 +105,8 @@ extension ScenarioPreset {
     /// comparable with every earlier run. Success = killed before the timeout.
     public static let basic = ScenarioPreset(
         name: "basic", summary: "strafe in front of a still monster and shoot it once",
-        actions: .oneButtonEach([moveLeft, moveRight, attack]), addedButtons: [],
+        actions: .oneButtonEach([moveLeft, moveRight, attack]),
+        actionScheme: "the seed's: one button each, no no-op", addedButtons: [],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.success],
         reference: ReferenceScore(score: "none published; a return is below 100",
                                   source: "the map: +106 for the kill, -5 for the shot, -1 a tic"))
@@ -103,7 +115,8 @@ extension ScenarioPreset {
     /// brick walls); the same rewards, timeout and buttons, so the same preset.
     public static let simplerBasic = ScenarioPreset(
         name: "simpler_basic", summary: "basic with plain textures",
-        actions: .oneButtonEach([moveLeft, moveRight, attack]), addedButtons: [],
+        actions: .oneButtonEach([moveLeft, moveRight, attack]),
+        actionScheme: "the seed's: one button each, no no-op", addedButtons: [],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.success],
         reference: ReferenceScore(score: "none published; a return is below 100",
                                   source: "the map: +106 for the kill, -5 for the shot, -1 a tic"))
@@ -113,7 +126,8 @@ extension ScenarioPreset {
     /// Rewards as in basic (-5 a rocket).
     public static let rocketBasic = ScenarioPreset(
         name: "rocket_basic", summary: "basic with a rocket launcher and no autoaim",
-        actions: .oneButtonEach([moveLeft, moveRight, attack]), addedButtons: [],
+        actions: .oneButtonEach([moveLeft, moveRight, attack]),
+        actionScheme: "the seed's: one button each, no no-op", addedButtons: [],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.success],
         reference: ReferenceScore(score: "none published; a return is below basic's",
                                   source: "the map: +106 for the kill, -5 a rocket, -1 a tic (the rocket's flight costs tics)"))
@@ -124,7 +138,8 @@ extension ScenarioPreset {
     /// out) or at 2,100 tics. Sample Factory's turn x attack space (6 actions); reward scale 1.
     public static let defendTheCenter = ScenarioPreset(
         name: "defend_the_center", summary: "turn and shoot the monsters closing in on the center",
-        actions: .combinations([[turnLeft, turnRight], [attack]]), addedButtons: [],
+        actions: .combinations([[turnLeft, turnRight], [attack]]),
+        actionScheme: "Sample Factory's turn {none, left, right} x attack {no, yes}", addedButtons: [],
         rewardScale: 1, frameSkip: 4, episodeTimeout: nil, metrics: [.kills],
         reference: ReferenceScore(score: "24.7 kills",
                                   source: "Sample Factory APPO (Hugging Face model card edbeeching/doom_defend_the_center); A2C 23.5"))
@@ -134,7 +149,8 @@ extension ScenarioPreset {
     /// the `.cfg`, so the episode ends when the player dies. As defend_the_center: 6 actions, scale 1.
     public static let defendTheLine = ScenarioPreset(
         name: "defend_the_line", summary: "turn and shoot the monsters along the opposite wall",
-        actions: .combinations([[turnLeft, turnRight], [attack]]), addedButtons: [],
+        actions: .combinations([[turnLeft, turnRight], [attack]]),
+        actionScheme: "Sample Factory's turn {none, left, right} x attack {no, yes}", addedButtons: [],
         rewardScale: 1, frameSkip: 4, episodeTimeout: nil, metrics: [.kills],
         reference: ReferenceScore(score: "43.5 kills",
                                   source: "Sample Factory (Hugging Face model card edbeeching/doom_defend_the_line); A2C 28"))
@@ -145,7 +161,8 @@ extension ScenarioPreset {
     /// `.cfg`, so the preset adds it. Scale 0.01 (+0.04 a step, -1 for death).
     public static let healthGathering = ScenarioPreset(
         name: "health_gathering", summary: "pick up medikits on an acid floor to stay alive",
-        actions: ActionSet([[], [turnLeft], [turnRight], [moveForward], [moveBackward]]), addedButtons: [moveBackward],
+        actions: ActionSet([[], [turnLeft], [turnRight], [moveForward], [moveBackward]]),
+        actionScheme: "Sample Factory's no-op + one button each", addedButtons: [moveBackward],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.survivalTics, .reachedTimeout],
         reference: ReferenceScore(score: "survives the full 2,100 tics",
                                   source: "Sample Factory (its .cfg: living reward 0.01, no death penalty; +1 a medikit)"))
@@ -155,7 +172,8 @@ extension ScenarioPreset {
     /// rewards, timeout and preset.
     public static let healthGatheringSupreme = ScenarioPreset(
         name: "health_gathering_supreme", summary: "health_gathering on a larger map, with poison among the medikits",
-        actions: ActionSet([[], [turnLeft], [turnRight], [moveForward], [moveBackward]]), addedButtons: [moveBackward],
+        actions: ActionSet([[], [turnLeft], [turnRight], [moveForward], [moveBackward]]),
+        actionScheme: "Sample Factory's no-op + one button each", addedButtons: [moveBackward],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.survivalTics, .reachedTimeout],
         reference: ReferenceScore(score: "none recorded",
                                   source: "Sample Factory trains it with its own .cfg and reward shaping"))
@@ -167,7 +185,8 @@ extension ScenarioPreset {
     /// (standing still is a choice). Scale 0.01 (+0.04 a step).
     public static let takeCover = ScenarioPreset(
         name: "take_cover", summary: "dodge fireballs by moving left and right",
-        actions: ActionSet([[], [moveLeft], [moveRight]]), addedButtons: [],
+        actions: ActionSet([[], [moveLeft], [moveRight]]),
+        actionScheme: "no-op + one button each", addedButtons: [],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: 2100, metrics: [.survivalTics, .reachedTimeout],
         reference: ReferenceScore(score: "1,092 +- 556 survival tics",
                                   source: "World Models (Ha & Schmidhuber 2018), as reported by others; 2,100-tic episodes"))
@@ -180,7 +199,9 @@ extension ScenarioPreset {
     /// before the timeout (the map has no monsters: the player cannot die).
     public static let myWayHome = ScenarioPreset(
         name: "my_way_home", summary: "find the green vest in a maze of coloured rooms",
-        actions: .combinations([[turnLeft, turnRight], [moveForward, moveBackward]]), addedButtons: [moveBackward],
+        actions: .combinations([[turnLeft, turnRight], [moveForward, moveBackward]]),
+        actionScheme: "Sample Factory's turn {none, left, right} x move {none, forward, back}",
+        addedButtons: [moveBackward],
         rewardScale: 1, frameSkip: 4, episodeTimeout: nil, metrics: [.success],
         reference: ReferenceScore(score: "98% success",
                                   source: "Sample Factory and its A2C baseline (their .cfg: other buttons)"))
@@ -194,6 +215,8 @@ extension ScenarioPreset {
     public static let deadlyCorridor = ScenarioPreset(
         name: "deadly_corridor", summary: "fight through a corridor of monsters to the vest at its end",
         actions: .combinations([[turnLeft, turnRight], [moveForward, moveBackward], [moveLeft, moveRight], [attack]]),
+        actionScheme: "Sample Factory's turn {none, left, right} x move {none, forward, back} x strafe {none, left, right}"
+            + " x attack {no, yes}",
         addedButtons: [], rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.success],
         reference: ReferenceScore(score: "hard to reproduce",
                                   source: "sample-factory issue #296"))
@@ -205,7 +228,8 @@ extension ScenarioPreset {
     /// the target. Scale 1. Hits: see `ScoreMetric.hits`.
     public static let predictPosition = ScenarioPreset(
         name: "predict_position", summary: "lead a moving target with a single slow rocket",
-        actions: .combinations([[turnLeft, turnRight], [attack]]), addedButtons: [],
+        actions: .combinations([[turnLeft, turnRight], [attack]]),
+        actionScheme: "turn {none, left, right} x attack {no, yes}", addedButtons: [],
         rewardScale: 1, frameSkip: 4, episodeTimeout: nil, metrics: [.hits],
         reference: ReferenceScore(score: "no published score found", source: "-"))
 }

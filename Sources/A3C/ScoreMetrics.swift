@@ -119,7 +119,7 @@ public enum ScoreMetric: String, Codable, Sendable, CaseIterable {
         case .survivalTics: return "tics played until death or timeout"
         case .reachedTimeout: return "share of episodes alive at the timeout"
         case .success: return "share of episodes the map ended early, player alive"
-        case .hits: return "share of episodes with a positive return (the +1 for the kill)"
+        case .hits: return "share of episodes with a positive return, i.e. the +1 for the kill"
         }
     }
 
