@@ -1,3 +1,4 @@
+import A3CTestSupport
 import Foundation
 import Testing
 import ViZDoom
@@ -88,9 +89,34 @@ struct ScenarioPresetTests {
     @Test("a scenario without a preset: one action per .cfg button, reward scale 1, no metrics")
     func withoutPreset() throws {
         let deathmatch = try ScenarioCatalog().scenario(named: "deathmatch")
-        let fallback = ScenarioPreset.withoutPreset(scenario: "deathmatch", buttons: deathmatch.buttons)
+        let fallback = try ScenarioPreset.withoutPreset(scenario: "deathmatch", buttons: deathmatch.buttons)
         #expect(fallback.actions == .oneButtonEach(deathmatch.buttons))
         #expect(fallback.rewardScale == 1 && fallback.frameSkip == 4 && fallback.metrics.isEmpty)
         #expect(fallback.gameButtons(scenarioButtons: deathmatch.buttons) == deathmatch.buttons)
+        // A .cfg with no buttons: a clear error naming the fix, not a crash.
+        #expect(throws: TrainingError.self) { try ScenarioPreset.withoutPreset(scenario: "empty.cfg", buttons: []) }
+        do { _ = try ScenarioPreset.withoutPreset(scenario: "empty.cfg", buttons: []) } catch {
+            #expect("\(error)".contains("empty.cfg") && "\(error)".contains("available_buttons"))
+        }
+    }
+
+    @Test("a3c scenarios: every preset's actions, metrics and reference; the others' buttons")
+    func scenariosCommand() throws {
+        let (status, output) = try runA3C(["scenarios"], timeout: 60)
+        #expect(status == 0, "\(output)")
+        for preset in ScenarioPreset.all {
+            #expect(output.contains("\(preset.name): \(preset.summary)"), "\(preset.name) missing")
+            #expect(output.contains(preset.reference.score))
+        }
+        #expect(output.contains("NOOP; TURN_LEFT; TURN_RIGHT; ATTACK; TURN_LEFT+ATTACK; TURN_RIGHT+ATTACK"))
+        #expect(output.contains("kills = KILLCOUNT at the last state"))
+        #expect(output.contains("+ MOVE_BACKWARD (added by the preset)"))
+        #expect(output.contains("(list them with `a3c scenarios deadly_corridor`)"))
+        #expect(output.contains("deathmatch ") && output.contains("buttons: ATTACK SPEED"))
+
+        let one = try runA3C(["scenarios", "deadly_corridor"], timeout: 60)
+        #expect(one.status == 0 && one.output.contains("TURN_RIGHT+MOVE_BACKWARD+MOVE_RIGHT+ATTACK"), "\(one.output)")
+        let unknown = try runA3C(["scenarios", "basci"], timeout: 60)
+        #expect(unknown.status != 0 && unknown.output.contains("unknown scenario 'basci'"), "\(unknown.output)")
     }
 }
