@@ -67,7 +67,8 @@ public struct ActionSet: Equatable, Sendable, Codable, CustomStringConvertible {
     // MARK: - Button vectors
 
     /// Action `index` as `DoomGame.makeAction` takes it: one value per button of the game, in
-    /// `gameButtons` order, 1 for the buttons the action presses and 0 for the others.
+    /// `gameButtons` order, 1 for the buttons the action presses and 0 for the others. (A delta
+    /// button, e.g. `TURN_LEFT_RIGHT_DELTA`, takes an amount: pressed, it moves by 1 unit.)
     ///
     /// Throws if the game lacks a button the actions press.
     public func buttonVector(action index: Int, gameButtons: [Button]) throws -> [Double] {
