@@ -13,6 +13,10 @@ public struct Scenario: Sendable, Equatable {
     /// Episode timeout in tics (0 = none) and living reward, as the `.cfg` sets them.
     public let episodeTimeout: Int
     public let livingReward: Double
+    /// Tics the engine plays before the agent's first action (`episode_start_time`; ViZDoom counts at
+    /// least 1). The engine's episode time includes them: an episode that reaches the timeout ends
+    /// at episode time `episodeStartTime + episodeTimeout`.
+    public let episodeStartTime: Int
 }
 
 /// Every scenario in the installation's `scenarios/` folder, by name.
@@ -54,7 +58,8 @@ public struct ScenarioCatalog: Sendable {
             buttons: try game.buttons(),
             gameVariables: try game.gameVariables(),
             episodeTimeout: Int(try game.int(VZD_EPISODE_TIMEOUT)),
-            livingReward: try game.double(VZD_LIVING_REWARD)
+            livingReward: try game.double(VZD_LIVING_REWARD),
+            episodeStartTime: Int(try game.int(VZD_EPISODE_START_TIME))
         )
     }
 

@@ -21,6 +21,9 @@ struct ScenarioCatalogTests {
         #expect(basic.gameVariables == [.ammo2])
         #expect(basic.episodeTimeout == 300)
         #expect(basic.livingReward == -1)
+        #expect(basic.episodeStartTime == 14)
+        // A .cfg without episode_start_time gets ViZDoom's minimum of 1.
+        #expect(try ScenarioCatalog().scenario(named: "health_gathering").episodeStartTime == 1)
     }
 
     @Test("every scenario's .cfg is readable and has buttons")
