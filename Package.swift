@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom", "A3CTestSupport"], swiftSettings: v5),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "_NeuralKernels"], swiftSettings: v5),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: v5),
-        .testTarget(name: "MessagePassingTests", dependencies: ["MessagePassing", "A3CTestSupport"], swiftSettings: v5),
+        .testTarget(name: "MessagePassingTests", dependencies: ["MessagePassing", "_MPIShim", "A3CTestSupport"], swiftSettings: v5),
         .testTarget(name: "A3CTests", dependencies: ["A3C", "ViZDoom", "NeuralCore", "Telemetry", "A3CTestSupport"],
                     swiftSettings: v5),
     ],
