@@ -84,7 +84,7 @@ struct MPICheckCommand: ParsableCommand {
     /// Rank 0's summary: hosts, round trips, the all-at-once exchange, and the verdict.
     static func summary(_ report: MPICheck.Report, world: MPIWorld) -> String {
         let megabytes = Double(report.bytesPerMessage) / 1e6
-        var lines = ["mpi-check: \(world.size) ranks, \(MPIWorld.libraryVersion), thread level \(world.threadLevel)"]
+        var lines = ["mpi-check: \(world.size) rank\(world.size == 1 ? "" : "s"), \(MPIWorld.libraryVersion), thread level \(world.threadLevel)"]
         for rank in report.ranks {
             lines.append(String(format: "  rank %d: %@, pid %d, MPI started in %.3f s", rank.rank, rank.host, rank.pid, rank.initSeconds))
         }
