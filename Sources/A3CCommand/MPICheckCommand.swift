@@ -101,7 +101,7 @@ struct MPICheckCommand: ParsableCommand {
                                 2 * Double(report.bytesPerMessage) / trips.median / 1e6, trips.seconds.count))
         }
         if report.exchanges > 0 {
-            lines.append(String(format: "all at once, gradients up and parameters down: %d exchanges in %.3f s, %.2f ms each, %.0f MB/s through rank 0",
+            lines.append(String(format: "all at once, gradients up and parameters down (each verified on arrival): %d exchanges in %.3f s, %.2f ms each, %.0f MB/s through rank 0",
                                 report.exchanges, report.exchangeSeconds, report.exchangeSeconds / Double(report.exchanges) * 1e3,
                                 2 * Double(report.bytesPerMessage) * Double(report.exchanges) / report.exchangeSeconds / 1e6))
         }
