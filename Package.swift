@@ -11,6 +11,9 @@
 //                   variants picked at run time
 //   NeuralCore    layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints
 //   Telemetry     TensorBoard event files, animated GIFs, CSV, SVG line charts
+//   _COpenMPI     system library: Debian's Open MPI (mpi.h, libmpi), through pkg-config's ompi-c
+//   _MPIShim      C API over mpi.h (its handles are macros Swift cannot import)
+//   MessagePassing  MPIWorld: ranks, byte and Float messages, probes, barrier, abort
 //   A3C           the algorithm: workers, rollouts, returns and advantages, the trainer
 //   A3CCommand    the `a3c` command-line tool
 import PackageDescription
@@ -63,11 +66,14 @@ let package = Package(
         .target(name: "NeuralCore", dependencies: ["_CBLAS", "_NeuralKernels", "ThreadSafety"],
                 swiftSettings: v5 + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Telemetry", dependencies: ["ThreadSafety"], swiftSettings: v5),
+        .systemLibrary(name: "_COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "_MPIShim", dependencies: ["_COpenMPI"]),
+        .target(name: "MessagePassing", dependencies: ["_MPIShim"], swiftSettings: v5),
         .target(name: "A3C", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
         .executableTarget(
             name: "A3CCommand",
             dependencies: [
-                "A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry",
+                "A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -77,6 +83,7 @@ let package = Package(
         .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom", "A3CTestSupport"], swiftSettings: v5),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "_NeuralKernels"], swiftSettings: v5),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: v5),
+        .testTarget(name: "MessagePassingTests", dependencies: ["MessagePassing", "_MPIShim", "A3CTestSupport"], swiftSettings: v5),
         .testTarget(name: "A3CTests", dependencies: ["A3C", "ViZDoom", "NeuralCore", "Telemetry", "A3CTestSupport"],
                     swiftSettings: v5),
     ],
