@@ -88,7 +88,8 @@ public final class ActorCriticNetwork {
         gradients = FloatBuffer(count: layout.totalCount)
         p = ActorCriticTensors(base: parameters.pointer, layout: layout)
         d = ActorCriticTensors(base: gradients.pointer, layout: layout)
-        a = ActorCriticActivations(slots: maxSteps * maxRows + maxRows, sequences: maxRows, actionCount: actionCount)
+        a = ActorCriticActivations(slots: maxSteps * maxRows + maxRows, sequences: maxRows, actionCount: actionCount,
+                                   chunk: Self.backwardChunk)
         stepFirstSlot = [Int](repeating: 0, count: maxSteps)
         stepRowCount = [Int](repeating: 0, count: maxSteps)
         slotSequence = [Int](repeating: 0, count: maxSteps * maxRows)
@@ -99,6 +100,10 @@ public final class ActorCriticNetwork {
     }
 
     deinit { actionBuffer.deallocate() }
+
+    /// Slots whose convolutions the backward pass unrolls at a time: 32 frames of conv1 patches are
+    /// 3.3 MB of scratch that stays in the cache from the unrolling to the matrix products.
+    static let backwardChunk = 32
 
     /// S, the slots of the activation buffers.
     private var slots: Int { maxSteps * maxRows + maxRows }
@@ -208,12 +213,14 @@ public final class ActorCriticNetwork {
     /// states before the step are in lstmHPrev/lstmCPrev of those slots.
     private func _forward(frames: UnsafePointer<Float>, firstSlot: Int, count n: Int) {
         let s = slots, h = Self.hiddenSize, actions = actionCount
-        let c1 = Self.conv1, c2 = Self.conv2, p1 = c1.outPixels, p2 = c2.outPixels
+        let c1 = Self.conv1, c2 = Self.conv2, p1 = c1.outPixels, p2 = c2.outPixels, frameSize = Self.frameSize
+        // The frames are kept: the backward pass unrolls them for conv1's weight gradient.
+        let slotFrames = a.frames + firstSlot * frameSize
+        slotFrames.update(from: frames, count: n * frameSize)
         // conv1 + ELU: (1, N, 84, 84) -> (16, N, 20, 20)
         let conv1Block = a.conv1Out + firstSlot * p1
-        conv2dForward(out: conv1Block, outputChannelStride: s * p1, input: frames, inputChannelStride: c1.inPixels * n,
-                      weight: p.conv1Weight, bias: p.conv1Bias, columns: a.conv1Columns + firstSlot * p1,
-                      columnsStride: s * p1, batch: n, shape: c1)
+        conv2dForward(out: conv1Block, outputChannelStride: s * p1, input: slotFrames, inputChannelStride: c1.inPixels * n,
+                      weight: p.conv1Weight, bias: p.conv1Bias, batch: n, shape: c1)
         for o in 0..<c1.outChannels {
             let row = conv1Block + o * s * p1
             eluForward(out: row, input: row, count: n * p1)
@@ -221,8 +228,7 @@ public final class ActorCriticNetwork {
         // conv2 + ELU: (16, N, 20, 20) -> (32, N, 9, 9)
         let conv2Block = a.conv2Out + firstSlot * p2
         conv2dForward(out: conv2Block, outputChannelStride: s * p2, input: conv1Block, inputChannelStride: s * p1,
-                      weight: p.conv2Weight, bias: p.conv2Bias, columns: a.conv2Columns + firstSlot * p2,
-                      columnsStride: s * p2, batch: n, shape: c2)
+                      weight: p.conv2Weight, bias: p.conv2Bias, batch: n, shape: c2)
         for o in 0..<c2.outChannels {
             let row = conv2Block + o * s * p2
             eluForward(out: row, input: row, count: n * p2)
@@ -360,20 +366,30 @@ public final class ActorCriticNetwork {
             (a.dConv2Pre + offset).update(repeating: 0, count: total * p2)
             eluBackward(dInput: a.dConv2Pre + offset, dOut: a.dConv2Out + offset, out: a.conv2Out + offset, count: total * p2)
         }
-        for o in 0..<c1.outChannels { (a.dConv1Out + o * s * p1).update(repeating: 0, count: total * p1) }
-        conv2dBackward(dInput: a.dConv1Out, inputChannelStride: s * p1, dWeight: d.conv2Weight, dBias: d.conv2Bias,
-                       dOut: a.dConv2Pre, outputChannelStride: s * p2, columns: a.conv2Columns,
-                       dColumns: a.dConv2Columns, columnsStride: s * p2, weight: p.conv2Weight,
-                       batch: total, shape: c2)
-        // conv1: forward was conv1Out = elu(conv1(frames)); the frames need no gradient.
-        for o in 0..<c1.outChannels {
-            let offset = o * s * p1
-            (a.dConv1Pre + offset).update(repeating: 0, count: total * p1)
-            eluBackward(dInput: a.dConv1Pre + offset, dOut: a.dConv1Out + offset, out: a.conv1Out + offset, count: total * p1)
+        // The convolutions, `chunk` slots at a time: each unrolls its input into the scratch (which stays
+        // in the cache for the products) instead of keeping an unrolled copy per slot.
+        let q = a.chunk
+        for first in stride(from: 0, to: total, by: q) {
+            let n = min(q, total - first)
+            // conv2: forward was conv2Out = elu(conv2(conv1Out)).
+            for o in 0..<c1.outChannels { (a.dConv1Out + o * q * p1).update(repeating: 0, count: n * p1) }
+            conv2dBackward(dInput: a.dConv1Out, dInputChannelStride: q * p1, dWeight: d.conv2Weight, dBias: d.conv2Bias,
+                           dOut: a.dConv2Pre + first * p2, outputChannelStride: s * p2,
+                           input: a.conv1Out + first * p1, inputChannelStride: s * p1, columns: a.columns2,
+                           dColumns: a.dColumns2, columnsStride: q * p2, weight: p.conv2Weight, batch: n, shape: c2)
+            // conv1: forward was conv1Out = elu(conv1(frames)); the frames need no gradient.
+            for o in 0..<c1.outChannels {
+                let dPre = a.dConv1Pre + o * q * p1
+                dPre.update(repeating: 0, count: n * p1)
+                eluBackward(dInput: dPre, dOut: a.dConv1Out + o * q * p1, out: a.conv1Out + o * s * p1 + first * p1,
+                            count: n * p1)
+            }
+            conv2dBackward(dInput: nil, dInputChannelStride: 0, dWeight: d.conv1Weight, dBias: d.conv1Bias,
+                           dOut: a.dConv1Pre, outputChannelStride: q * p1,
+                           input: a.frames + first * Self.frameSize, inputChannelStride: c1.inPixels * n,
+                           columns: a.columns1, dColumns: nil, columnsStride: q * p1, weight: p.conv1Weight,
+                           batch: n, shape: c1)
         }
-        conv2dBackward(dInput: nil, inputChannelStride: 0, dWeight: d.conv1Weight, dBias: d.conv1Bias,
-                       dOut: a.dConv1Pre, outputChannelStride: s * p1, columns: a.conv1Columns,
-                       dColumns: nil, columnsStride: s * p1, weight: p.conv1Weight, batch: total, shape: c1)
         return terms
     }
 

@@ -37,13 +37,21 @@ public struct ActorCriticTensors {
     }
 }
 
-/// Every activation the backward pass needs, per slot, and the gradients of the activations: one
-/// allocation carved into named buffers.
+/// Every activation the backward pass needs, per slot, the gradients of the activations, and the
+/// scratch of the convolutions: one allocation carved into named buffers.
+///
+/// The im2col matrices (the convolutions' inputs unrolled, 4 and 8 times larger than the activations
+/// they come from) are not kept per slot: acting convolves directly, and the backward pass unrolls
+/// the inputs `chunk` slots at a time into the scratch. That keeps a rollout's memory at ~124 KB a
+/// slot instead of ~370 KB, which matters more than the unrolling's cost: in training, engines and
+/// the other worker share the caches, and every byte a step writes comes back from memory.
 struct ActorCriticActivations {
+    /// Q, the slots the convolution scratch holds (the backward pass's chunk).
+    let chunk: Int
+
     // Forward, one row (or one column block of the conv buffers) per slot.
-    let conv1Columns: UnsafeMutablePointer<Float>  // [K1, S * P1], im2col of the frames
+    let frames: UnsafeMutablePointer<Float>        // (S, 84, 84), the input frames
     let conv1Out: UnsafeMutablePointer<Float>      // (16, S, 20, 20), after ELU
-    let conv2Columns: UnsafeMutablePointer<Float>  // [K2, S * P2]
     let conv2Out: UnsafeMutablePointer<Float>      // (32, S, 9, 9), after ELU
     let fcInput: UnsafeMutablePointer<Float>       // (S, 2592), conv2Out flattened per slot in C, H, W order
     let fcOut: UnsafeMutablePointer<Float>         // (S, H), after ELU = the LSTM input
@@ -70,23 +78,29 @@ struct ActorCriticActivations {
     let dFcInput: UnsafeMutablePointer<Float>      // (S, 2592)
     let dConv2Out: UnsafeMutablePointer<Float>     // (32, S, 81), after ELU
     let dConv2Pre: UnsafeMutablePointer<Float>     // (32, S, 81), before ELU
-    let dConv2Columns: UnsafeMutablePointer<Float> // [K2, S * P2]
-    let dConv1Out: UnsafeMutablePointer<Float>     // (16, S, 400), after ELU
-    let dConv1Pre: UnsafeMutablePointer<Float>     // (16, S, 400), before ELU
+
+    // Convolution scratch for Q slots.
+    let columns1: UnsafeMutablePointer<Float>      // [K1, Q * P1]: im2col of the frames
+    let columns2: UnsafeMutablePointer<Float>      // [K2, Q * P2]: im2col of conv1Out
+    let dColumns2: UnsafeMutablePointer<Float>     // [K2, Q * P2]
+    let dConv1Out: UnsafeMutablePointer<Float>     // (16, Q, 400), after ELU
+    let dConv1Pre: UnsafeMutablePointer<Float>     // (16, Q, 400), before ELU
 
     /// The one allocation behind every pointer above.
     let storage: FloatBuffer
 
-    /// Buffers for `slots` slots, `sequences` sequences per step (E) and `actionCount` actions.
-    init(slots s: Int, sequences e: Int, actionCount a: Int) {
+    /// Buffers for `slots` slots (S), `sequences` sequences per step (E), `actionCount` actions (A)
+    /// and convolution scratch for `chunk` slots (Q).
+    init(slots s: Int, sequences e: Int, actionCount a: Int, chunk q: Int) {
+        chunk = q
         let h = ActorCriticNetwork.hiddenSize, g = 4 * h, flat = ActorCriticNetwork.flattenedSize
         let c1 = ActorCriticNetwork.conv1, c2 = ActorCriticNetwork.conv2
-        let conv1Size = c1.outChannels * s * c1.outPixels, conv2Size = c2.outChannels * s * c2.outPixels
+        let conv2Size = c2.outChannels * s * c2.outPixels
         // Offsets first, each buffer starting on a 64-byte boundary like the parameter views; then one allocation.
         var total = 0
         func reserve(_ count: Int) -> Int { defer { total += (count + 15) / 16 * 16 }; return total }
-        let oConv1Columns = reserve(c1.patchSize * s * c1.outPixels), oConv1Out = reserve(conv1Size)
-        let oConv2Columns = reserve(c2.patchSize * s * c2.outPixels), oConv2Out = reserve(conv2Size)
+        let oFrames = reserve(s * ActorCriticNetwork.frameSize), oConv1Out = reserve(c1.outChannels * s * c1.outPixels)
+        let oConv2Out = reserve(conv2Size)
         let oFcInput = reserve(s * flat), oFcOut = reserve(s * h), oLstmGates = reserve(s * g)
         let oLstmHPrev = reserve(s * h), oLstmCPrev = reserve(s * h), oLstmH = reserve(s * h)
         let oLstmC = reserve(s * h), oLstmTanhC = reserve(s * h)
@@ -95,12 +109,12 @@ struct ActorCriticActivations {
         let oDLstmCarry = reserve(2 * e * h), oDLstmHPrevRows = reserve(e * h)
         let oDFcOut = reserve(s * h), oDFcPre = reserve(s * h), oDFcInput = reserve(s * flat)
         let oDConv2Out = reserve(conv2Size), oDConv2Pre = reserve(conv2Size)
-        let oDConv2Columns = reserve(c2.patchSize * s * c2.outPixels)
-        let oDConv1Out = reserve(conv1Size), oDConv1Pre = reserve(conv1Size)
+        let oColumns1 = reserve(c1.patchSize * q * c1.outPixels), oColumns2 = reserve(c2.patchSize * q * c2.outPixels)
+        let oDColumns2 = reserve(c2.patchSize * q * c2.outPixels)
+        let oDConv1Out = reserve(c1.outChannels * q * c1.outPixels), oDConv1Pre = reserve(c1.outChannels * q * c1.outPixels)
         storage = FloatBuffer(count: total)
         let base = storage.pointer
-        conv1Columns = base + oConv1Columns; conv1Out = base + oConv1Out
-        conv2Columns = base + oConv2Columns; conv2Out = base + oConv2Out
+        frames = base + oFrames; conv1Out = base + oConv1Out; conv2Out = base + oConv2Out
         fcInput = base + oFcInput; fcOut = base + oFcOut; lstmGates = base + oLstmGates
         lstmHPrev = base + oLstmHPrev; lstmCPrev = base + oLstmCPrev; lstmH = base + oLstmH
         lstmC = base + oLstmC; lstmTanhC = base + oLstmTanhC
@@ -108,7 +122,8 @@ struct ActorCriticActivations {
         dLogits = base + oDLogits; dValues = base + oDValues; dLstmH = base + oDLstmH; dLstmGates = base + oDLstmGates
         dLstmCarry = base + oDLstmCarry; dLstmHPrevRows = base + oDLstmHPrevRows
         dFcOut = base + oDFcOut; dFcPre = base + oDFcPre; dFcInput = base + oDFcInput
-        dConv2Out = base + oDConv2Out; dConv2Pre = base + oDConv2Pre; dConv2Columns = base + oDConv2Columns
+        dConv2Out = base + oDConv2Out; dConv2Pre = base + oDConv2Pre
+        columns1 = base + oColumns1; columns2 = base + oColumns2; dColumns2 = base + oDColumns2
         dConv1Out = base + oDConv1Out; dConv1Pre = base + oDConv1Pre
     }
 }

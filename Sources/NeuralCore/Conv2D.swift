@@ -1,5 +1,7 @@
-// Conv2D: VALID padding, square-or-not kernel, equal stride in both directions; im2col + one sgemm
-// (Darknet `forward_convolutional_layer`), weights in PyTorch's layout.
+// Conv2D: VALID padding, square-or-not kernel, equal stride in both directions, weights in PyTorch's
+// layout. The forward is a direct convolution (`nk_conv2d_forward`: it runs on an acting step's few
+// frames, where unrolling the input costs more than the products); the backward is im2col + one sgemm
+// per product (Darknet `backward_convolutional_layer`), over the many frames of a rollout.
 //
 // Legend:
 //   N = batch (frames), C = input channels, H, W = input height, width
@@ -53,78 +55,24 @@ public struct Conv2DShape: Hashable, Sendable {
 /// - columns: [K, N*P] row-major, rows `columnsStride` apart (>= N*P).
 func _im2col(columns: UnsafeMutablePointer<Float>, columnsStride: Int,
              input: UnsafePointer<Float>, inputChannelStride: Int, batch: Int, shape: Conv2DShape) {
-    let (h, w, kh, kw, s) = (shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, shape.stride)
-    let (oh, ow, p) = (shape.outHeight, shape.outWidth, shape.outPixels)
-    for c in 0..<shape.inChannels {
-        for ky in 0..<kh {
-            for kx in 0..<kw {
-                let row = columns + ((c * kh + ky) * kw + kx) * columnsStride
-                for n in 0..<batch {
-                    let image = input + c * inputChannelStride + n * h * w + ky * w + kx
-                    let destination = row + n * p
-                    for oy in 0..<oh {
-                        let source = image + oy * s * w
-                        let target = destination + oy * ow
-                        if s == 1 {
-                            target.update(from: source, count: ow)
-                        } else {
-                            for ox in 0..<ow { target[ox] = source[ox * s] }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// col2im, the adjoint of im2col: dInput[c, n, oy*S + ky, ox*S + kx] += dColumns[k, n*P + p].
-func _col2imAccumulate(dInput: UnsafeMutablePointer<Float>, inputChannelStride: Int,
-                       dColumns: UnsafePointer<Float>, columnsStride: Int, batch: Int, shape: Conv2DShape) {
-    let (h, w, kh, kw, s) = (shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, shape.stride)
-    let (oh, ow, p) = (shape.outHeight, shape.outWidth, shape.outPixels)
-    for c in 0..<shape.inChannels {
-        for ky in 0..<kh {
-            for kx in 0..<kw {
-                let row = dColumns + ((c * kh + ky) * kw + kx) * columnsStride
-                for n in 0..<batch {
-                    let image = dInput + c * inputChannelStride + n * h * w + ky * w + kx
-                    let source = row + n * p
-                    for oy in 0..<oh {
-                        let target = image + oy * s * w
-                        let from = source + oy * ow
-                        for ox in 0..<ow { target[ox * s] += from[ox] }
-                    }
-                }
-            }
-        }
-    }
+    nk_im2col(columns, columnsStride, input, inputChannelStride, batch, shape.inChannels, shape.inHeight,
+              shape.inWidth, shape.kernelHeight, shape.kernelWidth, shape.stride)
 }
 
 /// Forward: out[o, n, oy, ox] = bias[o] + sum_{c,ky,kx} weight[o, c, ky, kx] * input[c, n, oy*S+ky, ox*S+kx].
 ///
-/// As im2col + one sgemm over the batch: out[O, N*P] = weight[O, K] * columns[K, N*P] + bias.
+/// Computed directly (`nk_conv2d_forward`: every output one chain of multiply-adds, independent of the
+/// batch), without an unrolled copy of the input.
 /// - out: (O, N, OH, OW), channels `outputChannelStride` apart (>= N*P).
 /// - input: (C, N, H, W), channels `inputChannelStride` apart (>= N*H*W; any value when C = 1).
 /// - weight: (O, C, KH, KW); bias: (O) or nil.
-/// - columns: scratch [K, N*P] with rows `columnsStride` apart, kept for the backward pass.
 public func conv2dForward(out: UnsafeMutablePointer<Float>, outputChannelStride: Int,
                           input: UnsafePointer<Float>, inputChannelStride: Int,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          columns: UnsafeMutablePointer<Float>, columnsStride: Int,
                           batch: Int, shape: Conv2DShape) {
-    let np = batch * shape.outPixels
-    precondition(outputChannelStride >= np && columnsStride >= np, "conv2dForward: strides too small for batch \(batch)")
-    _im2col(columns: columns, columnsStride: columnsStride, input: input, inputChannelStride: inputChannelStride,
-            batch: batch, shape: shape)
-    _sgemm(transposeA: false, transposeB: false, m: shape.outChannels, n: np, k: shape.patchSize,
-           a: weight, lda: shape.patchSize, b: columns, ldb: columnsStride, beta: 0, c: out, ldc: outputChannelStride)
-    if let bias {
-        for o in 0..<shape.outChannels {
-            let row = out + o * outputChannelStride
-            let b = bias[o]
-            for i in 0..<np { row[i] += b }
-        }
-    }
+    precondition(outputChannelStride >= batch * shape.outPixels, "conv2dForward: output stride too small for batch \(batch)")
+    nk_conv2d_forward(out, outputChannelStride, input, inputChannelStride, weight, bias, batch, shape.inChannels,
+                      shape.inHeight, shape.inWidth, shape.outChannels, shape.kernelHeight, shape.kernelWidth, shape.stride)
 }
 
 /// Backward of `conv2dForward`; ACCUMULATES into dWeight, dBias and dInput.
@@ -134,20 +82,26 @@ public func conv2dForward(out: UnsafeMutablePointer<Float>, outputChannelStride:
 ///   dWeight[O, K]   += dOut[O, N*P] * columns[K, N*P]^T
 ///   dColumns[K, N*P] = weight[O, K]^T * dOut[O, N*P],  dInput += col2im(dColumns)
 /// Pass dInput = nil when the input needs no gradient (the first layer), saving an sgemm and col2im.
+/// - input: the forward's input, (C, N, H, W), channels `inputChannelStride` apart.
 /// - dOut: (O, N, OH, OW), channels `outputChannelStride` apart.
-/// - columns: the forward's im2col matrix. dColumns: scratch of the same size (needed when dInput != nil).
-public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, inputChannelStride: Int,
+/// - columns: scratch [K, N*P], rows `columnsStride` apart, for im2col(input). dColumns: scratch of the
+///   same size (needed when dInput != nil). dInput shares the input's channel stride `dInputChannelStride`.
+public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dInputChannelStride: Int,
                            dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
                            dOut: UnsafePointer<Float>, outputChannelStride: Int,
-                           columns: UnsafePointer<Float>, dColumns: UnsafeMutablePointer<Float>?, columnsStride: Int,
+                           input: UnsafePointer<Float>, inputChannelStride: Int,
+                           columns: UnsafeMutablePointer<Float>, dColumns: UnsafeMutablePointer<Float>?, columnsStride: Int,
                            weight: UnsafePointer<Float>, batch: Int, shape: Conv2DShape) {
     let np = batch * shape.outPixels
+    precondition(columnsStride >= np, "conv2dBackward: columns stride too small for batch \(batch)")
     if let dBias {
         for o in 0..<shape.outChannels {
             // 64 partial sums (nk_sum): a single running sum was one dependent add per element.
             dBias[o] += nk_sum(dOut + o * outputChannelStride, np)
         }
     }
+    _im2col(columns: columns, columnsStride: columnsStride, input: input, inputChannelStride: inputChannelStride,
+            batch: batch, shape: shape)
     _sgemm(transposeA: false, transposeB: true, m: shape.outChannels, n: shape.patchSize, k: np,
            a: dOut, lda: outputChannelStride, b: columns, ldb: columnsStride,
            beta: 1, c: dWeight, ldc: shape.patchSize)
@@ -156,7 +110,7 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, inputChannelStr
         _sgemm(transposeA: true, transposeB: false, m: shape.patchSize, n: np, k: shape.outChannels,
                a: weight, lda: shape.patchSize, b: dOut, ldb: outputChannelStride,
                beta: 0, c: dColumns, ldc: columnsStride)
-        _col2imAccumulate(dInput: dInput, inputChannelStride: inputChannelStride, dColumns: dColumns,
-                          columnsStride: columnsStride, batch: batch, shape: shape)
+        nk_col2im_accumulate(dInput, dInputChannelStride, dColumns, columnsStride, batch, shape.inChannels,
+                             shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, shape.stride)
     }
 }

@@ -71,12 +71,8 @@ public func lstmStepForward(h: UnsafeMutablePointer<Float>, c: UnsafeMutablePoin
         for j in 0..<g { row[j] += biasHH[j] }
     }
     // gates += hPrev W_hh^T
-    if rows == 1 {
-        _sgemv(transpose: false, m: g, n: hs, a: weightHH, lda: hs, x: hPrev, beta: 1, y: gates)
-    } else {
-        _sgemm(transposeA: false, transposeB: true, m: rows, n: g, k: hs, a: hPrev, lda: hs, b: weightHH, ldb: hs,
-               beta: 1, c: gates, ldc: g)
-    }
+    denseForward(out: gates, input: hPrev, weight: weightHH, bias: nil, accumulate: true, batch: rows,
+                 inFeatures: hs, outFeatures: g)
     // The element-wise rest (sigmoid and tanh as in `sigmoidForward`, `tanhForward`), a vector at a time.
     for r in 0..<rows {
         nk_lstm_cell_forward(h + r * hs, c + r * hs, tanhC + r * hs, gates + r * g, cPrev + r * hs, hs)

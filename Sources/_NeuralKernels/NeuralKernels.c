@@ -525,6 +525,244 @@ NK_AVX2 static float sum_avx2(const float *x, size_t n) { return sum_body(x, n);
 NK_AVX512 static float sum_avx512(const float *x, size_t n) { return sum_body(x, n); }
 #endif
 
+// MARK: - Dense layer over a few rows (see the header: 8 fused-multiply-add lanes per output)
+
+static inline __attribute__((always_inline)) float dense_reduce(const float lanes[8]) {
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+static inline __attribute__((always_inline)) float dense_init(const float *out, const float *bias, bool accumulate, size_t o) {
+    return accumulate ? *out : (bias ? bias[o] : 0.0f);
+}
+
+/// One output of one row, lanes as in the header, from lane values already summed over [0, k8).
+static inline __attribute__((always_inline)) void
+dense_finish(float *out, float lanes[8], const float *x, const float *w, size_t k8, size_t inputs,
+             const float *bias, bool accumulate, size_t o) {
+    for (size_t i = k8; i < inputs; i++) lanes[i - k8] = fmaf(x[i], w[i], lanes[i - k8]);
+    *out = dense_init(out, bias, accumulate, o) + dense_reduce(lanes);
+}
+
+static void dense_rows_scalar(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
+                              const float *bias, bool accumulate, size_t rows, size_t inputs, size_t outputs) {
+    size_t k8 = inputs & ~(size_t)7;
+    for (size_t o = 0; o < outputs; o++) {
+        const float *wo = w + o * ldw;
+        for (size_t r = 0; r < rows; r++) {
+            const float *xr = x + r * ldx;
+            float lanes[8] = {0};
+            for (size_t i = 0; i < k8; i += 8)
+                for (size_t l = 0; l < 8; l++) lanes[l] = fmaf(xr[i + l], wo[i + l], lanes[l]);
+            dense_finish(out + r * ldo + o, lanes, xr, wo, k8, inputs, bias, accumulate, o);
+        }
+    }
+}
+
+#if NK_X86
+#define NK_AVX2_FMA __attribute__((target("avx2,fma")))
+
+/// A tile of R rows (<= 4) x U outputs (<= 2): each weight row loaded once per 8 inputs and used for
+/// all R rows, R * U accumulators in registers.
+NK_AVX2_FMA static inline __attribute__((always_inline)) void
+dense_tile_avx2(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
+                const float *bias, bool accumulate, size_t inputs, size_t o, const int R, const int U) {
+    __m256 acc[4][2];
+    for (int r = 0; r < R; r++) for (int u = 0; u < U; u++) acc[r][u] = _mm256_setzero_ps();
+    size_t k8 = inputs & ~(size_t)7;
+    for (size_t i = 0; i < k8; i += 8) {
+        __m256 wv[2];
+        for (int u = 0; u < U; u++) wv[u] = _mm256_loadu_ps(w + u * ldw + i);
+        for (int r = 0; r < R; r++) {
+            __m256 xv = _mm256_loadu_ps(x + r * ldx + i);
+            for (int u = 0; u < U; u++) acc[r][u] = _mm256_fmadd_ps(xv, wv[u], acc[r][u]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        for (int u = 0; u < U; u++) {
+            float lanes[8];
+            _mm256_storeu_ps(lanes, acc[r][u]);
+            dense_finish(out + r * ldo + u, lanes, x + r * ldx, w + u * ldw, k8, inputs, bias, accumulate, o + u);
+        }
+    }
+}
+
+NK_AVX2_FMA static void dense_rows_avx2(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
+                                        const float *bias, bool accumulate, size_t rows, size_t inputs, size_t outputs) {
+    // Outputs outer, rows inner: each pair of weight rows is streamed once for all input rows.
+    for (size_t o = 0; o < outputs; o += 2) {
+        int u = outputs - o >= 2 ? 2 : 1;
+        for (size_t r = 0; r < rows; r += 4) {
+            float *out_tile = out + r * ldo + o;
+            const float *x_tile = x + r * ldx, *w_tile = w + o * ldw;
+            size_t left = rows - r;
+            #define NK_TILE(R, U) dense_tile_avx2(out_tile, ldo, x_tile, ldx, w_tile, ldw, bias, accumulate, inputs, o, R, U)
+            if (u == 2) {
+                if (left >= 4) NK_TILE(4, 2); else if (left == 3) NK_TILE(3, 2); else if (left == 2) NK_TILE(2, 2); else NK_TILE(1, 2);
+            } else {
+                if (left >= 4) NK_TILE(4, 1); else if (left == 3) NK_TILE(3, 1); else if (left == 2) NK_TILE(2, 1); else NK_TILE(1, 1);
+            }
+            #undef NK_TILE
+        }
+    }
+}
+#endif
+
+#if NK_X86
+/// Whether the level in use is AVX2 or above and the CPU has FMA (every AVX2 CPU of note does).
+static bool nk_has_avx2_fma(void) {
+    static int nk_fma = -1;  // whether the CPU has FMA, once known
+    int fma = __atomic_load_n(&nk_fma, __ATOMIC_RELAXED);
+    if (fma < 0) {
+        __builtin_cpu_init();
+        fma = __builtin_cpu_supports("fma") ? 1 : 0;
+        __atomic_store_n(&nk_fma, fma, __ATOMIC_RELAXED);
+    }
+    return nk_current_level() >= NK_LEVEL_AVX2 && fma;
+}
+#endif
+
+void nk_dense_rows(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
+                   const float *bias, bool accumulate, size_t rows, size_t inputs, size_t outputs) {
+#if NK_X86
+    if (nk_has_avx2_fma()) {
+        dense_rows_avx2(out, ldo, x, ldx, w, ldw, bias, accumulate, rows, inputs, outputs);
+        return;
+    }
+#endif
+    dense_rows_scalar(out, ldo, x, ldx, w, ldw, bias, accumulate, rows, inputs, outputs);
+}
+
+// MARK: - im2col (plain C: copies only, identical at every level)
+
+void nk_im2col(float *columns, size_t columns_stride, const float *input, size_t channel_stride,
+               size_t batch, size_t channels, size_t height, size_t width,
+               size_t kernel_height, size_t kernel_width, size_t stride) {
+    size_t oh = (height - kernel_height) / stride + 1, ow = (width - kernel_width) / stride + 1, p = oh * ow;
+    for (size_t c = 0; c < channels; c++)
+        for (size_t ky = 0; ky < kernel_height; ky++)
+            for (size_t kx = 0; kx < kernel_width; kx++) {
+                float *row = columns + ((c * kernel_height + ky) * kernel_width + kx) * columns_stride;
+                for (size_t n = 0; n < batch; n++)
+                    for (size_t oy = 0; oy < oh; oy++) {
+                        const float *source = input + c * channel_stride + n * height * width + (oy * stride + ky) * width + kx;
+                        float *target = row + n * p + oy * ow;
+                        for (size_t ox = 0; ox < ow; ox++) target[ox] = source[ox * stride];
+                    }
+            }
+}
+
+void nk_col2im_accumulate(float *d_input, size_t channel_stride, const float *columns, size_t columns_stride,
+                          size_t batch, size_t channels, size_t height, size_t width,
+                          size_t kernel_height, size_t kernel_width, size_t stride) {
+    size_t oh = (height - kernel_height) / stride + 1, ow = (width - kernel_width) / stride + 1, p = oh * ow;
+    for (size_t c = 0; c < channels; c++)
+        for (size_t ky = 0; ky < kernel_height; ky++)
+            for (size_t kx = 0; kx < kernel_width; kx++) {
+                const float *row = columns + ((c * kernel_height + ky) * kernel_width + kx) * columns_stride;
+                for (size_t n = 0; n < batch; n++)
+                    for (size_t oy = 0; oy < oh; oy++) {
+                        float *target = d_input + c * channel_stride + n * height * width + (oy * stride + ky) * width + kx;
+                        const float *source = row + n * p + oy * ow;
+                        for (size_t ox = 0; ox < ow; ox++) target[ox * stride] += source[ox];
+                    }
+            }
+}
+
+// MARK: - Direct convolution (see the header: one fused chain per output, taps in (c, ky, kx) order)
+
+static void conv2d_forward_scalar(float *out, size_t ocs, const float *input, size_t ics, const float *weight,
+                                  const float *bias, size_t batch, size_t channels, size_t height, size_t width,
+                                  size_t out_channels, size_t kh, size_t kw, size_t stride) {
+    size_t oh = (height - kh) / stride + 1, ow = (width - kw) / stride + 1, p = oh * ow;
+    for (size_t o = 0; o < out_channels; o++)
+        for (size_t n = 0; n < batch; n++)
+            for (size_t oy = 0; oy < oh; oy++)
+                for (size_t ox = 0; ox < ow; ox++) {
+                    float acc = bias ? bias[o] : 0.0f;
+                    for (size_t c = 0; c < channels; c++)
+                        for (size_t ky = 0; ky < kh; ky++) {
+                            const float *row = input + c * ics + n * height * width + (oy * stride + ky) * width + ox * stride;
+                            const float *w = weight + ((o * channels + c) * kh + ky) * kw;
+                            for (size_t kx = 0; kx < kw; kx++) acc = fmaf(row[kx], w[kx], acc);
+                        }
+                    out[o * ocs + n * p + oy * ow + ox] = acc;
+                }
+}
+
+#if NK_X86
+/// Taps times output channels of the transposed weight the AVX2 kernel keeps on its stack (32 KB).
+#define NK_CONV_MAX_WEIGHTS 8192
+
+/// P pixels (<= 4) of one output row x 16 output channels: 2P accumulators; per tap two weight
+/// vectors and P broadcast inputs.
+NK_AVX2_FMA static inline __attribute__((always_inline)) void
+conv_tile_avx2(float *out, size_t ocs, const float *in, size_t ics, const float *wt, size_t out_channels,
+               const float *bias, size_t o0, size_t channels, size_t width, size_t kh, size_t kw, size_t stride,
+               const int P) {
+    __m256 acc[4][2];
+    __m256 b0 = bias ? _mm256_loadu_ps(bias + o0) : _mm256_setzero_ps();
+    __m256 b1 = bias ? _mm256_loadu_ps(bias + o0 + 8) : _mm256_setzero_ps();
+    for (int q = 0; q < P; q++) { acc[q][0] = b0; acc[q][1] = b1; }
+    size_t tap = 0;
+    for (size_t c = 0; c < channels; c++)
+        for (size_t ky = 0; ky < kh; ky++) {
+            const float *row = in + c * ics + ky * width;
+            for (size_t kx = 0; kx < kw; kx++, tap++) {
+                __m256 w0 = _mm256_loadu_ps(wt + tap * out_channels + o0);
+                __m256 w1 = _mm256_loadu_ps(wt + tap * out_channels + o0 + 8);
+                for (int q = 0; q < P; q++) {
+                    __m256 x = _mm256_broadcast_ss(row + q * stride + kx);
+                    acc[q][0] = _mm256_fmadd_ps(x, w0, acc[q][0]);
+                    acc[q][1] = _mm256_fmadd_ps(x, w1, acc[q][1]);
+                }
+            }
+        }
+    for (int q = 0; q < P; q++) {
+        float lanes[16];
+        _mm256_storeu_ps(lanes, acc[q][0]);
+        _mm256_storeu_ps(lanes + 8, acc[q][1]);
+        for (int j = 0; j < 16; j++) out[(o0 + j) * ocs + q] = lanes[j];
+    }
+}
+
+NK_AVX2_FMA static void conv2d_forward_avx2(float *out, size_t ocs, const float *input, size_t ics, const float *weight,
+                                            const float *bias, size_t batch, size_t channels, size_t height, size_t width,
+                                            size_t out_channels, size_t kh, size_t kw, size_t stride) {
+    size_t oh = (height - kh) / stride + 1, ow = (width - kw) / stride + 1, p = oh * ow, taps = channels * kh * kw;
+    // The weight transposed to (taps, O): a tap's output channels are one contiguous vector.
+    float wt[NK_CONV_MAX_WEIGHTS];
+    for (size_t o = 0; o < out_channels; o++)
+        for (size_t t = 0; t < taps; t++) wt[t * out_channels + o] = weight[o * taps + t];
+    for (size_t n = 0; n < batch; n++)
+        for (size_t oy = 0; oy < oh; oy++)
+            for (size_t o0 = 0; o0 < out_channels; o0 += 16)
+                // Tiles of 4 pixels, or of 3 where that divides the row (conv2's 9) and 4 does not.
+                for (size_t ox = 0, block = ow % 4 != 0 && ow % 3 == 0 ? 3 : 4; ox < ow; ox += block) {
+                    float *o_tile = out + n * p + oy * ow + ox;
+                    const float *in_tile = input + n * height * width + oy * stride * width + ox * stride;
+                    #define NK_CONV_TILE(P) conv_tile_avx2(o_tile, ocs, in_tile, ics, wt, out_channels, bias, o0, channels, width, kh, kw, stride, P)
+                    size_t left = ow - ox < block ? ow - ox : block;
+                    if (left == 4) NK_CONV_TILE(4); else if (left == 3) NK_CONV_TILE(3); else if (left == 2) NK_CONV_TILE(2); else NK_CONV_TILE(1);
+                    #undef NK_CONV_TILE
+                }
+}
+#endif
+
+void nk_conv2d_forward(float *out, size_t out_channel_stride, const float *input, size_t channel_stride,
+                       const float *weight, const float *bias, size_t batch, size_t channels,
+                       size_t height, size_t width, size_t out_channels,
+                       size_t kernel_height, size_t kernel_width, size_t stride) {
+#if NK_X86
+    if (nk_has_avx2_fma() && out_channels % 16 == 0 && out_channels * channels * kernel_height * kernel_width <= NK_CONV_MAX_WEIGHTS) {
+        conv2d_forward_avx2(out, out_channel_stride, input, channel_stride, weight, bias, batch, channels, height, width,
+                            out_channels, kernel_height, kernel_width, stride);
+        return;
+    }
+#endif
+    conv2d_forward_scalar(out, out_channel_stride, input, channel_stride, weight, bias, batch, channels, height, width,
+                          out_channels, kernel_height, kernel_width, stride);
+}
+
 // MARK: - Entry points
 
 #if NK_X86

@@ -238,4 +238,63 @@ struct KernelTests {
             #expect(perLevel { nk_sum(x.pointer, count) }.allSatisfy { $0.result.isNaN })
         }
     }
+
+    @Test("dense rows and direct convolution: every level bit-identical, and equal to the matrix products to rounding")
+    func denseRowsAndConvolution() {
+        var rng = Xoshiro256StarStar(seed: 31)
+        // Dense: 5 rows (a tile of 4 and a tail), 37 inputs (a vector body and a tail), 7 outputs (pairs and one).
+        let (rows, inputs, outputs) = (5, 37, 7)
+        let x = randomBuffer(rows * inputs, rng: &rng), w = randomBuffer(outputs * inputs, rng: &rng)
+        let bias = randomBuffer(outputs, rng: &rng), start = randomBuffer(rows * outputs, rng: &rng)
+        for accumulate in [false, true] {
+            let results = perLevel { () -> [Float] in
+                let out = FloatBuffer(start.array)
+                nk_dense_rows(out.pointer, outputs, x.pointer, inputs, w.pointer, inputs, accumulate ? nil : bias.pointer,
+                              accumulate, rows, inputs, outputs)
+                return out.array
+            }
+            for (level, out) in results { #expect(bits(out) == bits(results[0].result), "level \(level.rawValue)") }
+            // Against a Double reference.
+            var worst = 0.0
+            for r in 0..<rows {
+                for o in 0..<outputs {
+                    var sum = accumulate ? Double(start[r * outputs + o]) : Double(bias[o])
+                    for k in 0..<inputs { sum += Double(x[r * inputs + k]) * Double(w[o * inputs + k]) }
+                    worst = max(worst, abs(sum - Double(results[0].result[r * outputs + o])))
+                }
+            }
+            #expect(worst < 1e-5, "dense rows differ from the reference by \(worst)")
+            // One row alone gives the same bits as inside the batch.
+            let single = FloatBuffer(Array(start.array[(2 * outputs)..<(3 * outputs)]))
+            nk_dense_rows(single.pointer, outputs, x.pointer + 2 * inputs, inputs, w.pointer, inputs,
+                          accumulate ? nil : bias.pointer, accumulate, 1, inputs, outputs)
+            #expect(bits(single.array) == bits(Array(results[0].result[(2 * outputs)..<(3 * outputs)])))
+        }
+        // Convolution with 16 output channels (the vector path) and 9 output columns (tiles of 3).
+        let shape = Conv2DShape(inChannels: 3, inHeight: 11, inWidth: 20, outChannels: 16, kernelHeight: 3, kernelWidth: 4, stride: 2)
+        let batch = 2, inputStride = batch * shape.inPixels + 3, outStride = batch * shape.outPixels + 5
+        let input = randomBuffer(shape.inChannels * inputStride, rng: &rng)
+        let weight = randomBuffer(shape.weightCount, rng: &rng), convBias = randomBuffer(shape.outChannels, rng: &rng)
+        let convResults = perLevel { () -> [Float] in
+            let out = FloatBuffer(count: shape.outChannels * outStride)
+            nk_conv2d_forward(out.pointer, outStride, input.pointer, inputStride, weight.pointer, convBias.pointer, batch,
+                              shape.inChannels, shape.inHeight, shape.inWidth, shape.outChannels, shape.kernelHeight,
+                              shape.kernelWidth, shape.stride)
+            return out.array
+        }
+        for (level, out) in convResults { #expect(bits(out) == bits(convResults[0].result), "conv level \(level.rawValue)") }
+        // im2col + sgemm, the backward pass's lowering, computes the same convolution.
+        let columns = FloatBuffer(count: shape.patchSize * batch * shape.outPixels)
+        _im2col(columns: columns.pointer, columnsStride: batch * shape.outPixels, input: input.pointer,
+                inputChannelStride: inputStride, batch: batch, shape: shape)
+        var worst: Float = 0
+        for o in 0..<shape.outChannels {
+            for j in 0..<(batch * shape.outPixels) {
+                var sum = convBias[o]
+                for k in 0..<shape.patchSize { sum += weight[o * shape.patchSize + k] * columns[k * batch * shape.outPixels + j] }
+                worst = max(worst, abs(sum - convResults[0].result[o * outStride + j]))
+            }
+        }
+        #expect(worst < 1e-5, "direct convolution differs from im2col by \(worst)")
+    }
 }

@@ -10,10 +10,11 @@ import Testing
 struct LayerGradientTests {
     static let tolerance = 2e-3
 
-    @Test("conv2d: dWeight, dBias, dInput; batch 2, stride 2, padded strides")
-    func conv2d() {
+    @Test("conv2d: dWeight, dBias, dInput; batch 2, stride 2, padded strides (scalar and vector forward)",
+          arguments: [3, 16])
+    func conv2d(outChannels: Int) {
         var rng = Xoshiro256StarStar(seed: 11)
-        let shape = Conv2DShape(inChannels: 2, inHeight: 7, inWidth: 6, outChannels: 3, kernelHeight: 3, kernelWidth: 2, stride: 2)
+        let shape = Conv2DShape(inChannels: 2, inHeight: 7, inWidth: 6, outChannels: outChannels, kernelHeight: 3, kernelWidth: 2, stride: 2)
         let batch = 2
         let inputStride = batch * shape.inPixels + 5, outputStride = batch * shape.outPixels + 3
         let columnsStride = batch * shape.outPixels + 1
@@ -24,8 +25,7 @@ struct LayerGradientTests {
         func loss() -> Double {
             out.zero()
             conv2dForward(out: out.pointer, outputChannelStride: outputStride, input: input.pointer, inputChannelStride: inputStride,
-                          weight: weight.pointer, bias: bias.pointer, columns: columns.pointer, columnsStride: columnsStride,
-                          batch: batch, shape: shape)
+                          weight: weight.pointer, bias: bias.pointer, batch: batch, shape: shape)
             return weightedSum(out.pointer, upstream.pointer, count: out.count) // padding of out stays 0
         }
         _ = loss()
@@ -33,9 +33,10 @@ struct LayerGradientTests {
         let dColumns = FloatBuffer(count: columns.count)
         // Padding entries of upstream must not matter: zero them (they are not outputs).
         for o in 0..<shape.outChannels { for i in (batch * shape.outPixels)..<outputStride { upstream.pointer[o * outputStride + i] = 0 } }
-        conv2dBackward(dInput: dInput.pointer, inputChannelStride: inputStride, dWeight: dWeight.pointer, dBias: dBias.pointer,
-                       dOut: upstream.pointer, outputChannelStride: outputStride, columns: columns.pointer,
-                       dColumns: dColumns.pointer, columnsStride: columnsStride, weight: weight.pointer, batch: batch, shape: shape)
+        conv2dBackward(dInput: dInput.pointer, dInputChannelStride: inputStride, dWeight: dWeight.pointer, dBias: dBias.pointer,
+                       dOut: upstream.pointer, outputChannelStride: outputStride, input: input.pointer,
+                       inputChannelStride: inputStride, columns: columns.pointer, dColumns: dColumns.pointer,
+                       columnsStride: columnsStride, weight: weight.pointer, batch: batch, shape: shape)
         #expect(maxGradientError("conv.weight", values: weight.pointer, analytic: dWeight.pointer, indices: Array(0..<weight.count), loss: loss) < Self.tolerance)
         #expect(maxGradientError("conv.bias", values: bias.pointer, analytic: dBias.pointer, indices: Array(0..<bias.count), loss: loss) < Self.tolerance)
         let realInputs = (0..<shape.inChannels).flatMap { c in (0..<(batch * shape.inPixels)).map { c * inputStride + $0 } }
@@ -43,8 +44,9 @@ struct LayerGradientTests {
         // Backward accumulates: a second call doubles the gradients (after a forward on the unperturbed input).
         _ = loss()
         let once = dWeight.array
-        conv2dBackward(dInput: nil, inputChannelStride: 0, dWeight: dWeight.pointer, dBias: nil, dOut: upstream.pointer,
-                       outputChannelStride: outputStride, columns: columns.pointer, dColumns: nil, columnsStride: columnsStride,
+        conv2dBackward(dInput: nil, dInputChannelStride: 0, dWeight: dWeight.pointer, dBias: nil, dOut: upstream.pointer,
+                       outputChannelStride: outputStride, input: input.pointer, inputChannelStride: inputStride,
+                       columns: columns.pointer, dColumns: nil, columnsStride: columnsStride,
                        weight: weight.pointer, batch: batch, shape: shape)
         #expect(zip(once, dWeight.array).allSatisfy { abs(2 * $0 - $1) <= 1e-5 * max(1, abs($1)) })
     }
@@ -54,15 +56,15 @@ struct LayerGradientTests {
         let input = FloatBuffer([1, 2, 3, 4, 5, 6, 7, 8, 9])
         let weight = FloatBuffer([1, 0, 0, 1]), bias = FloatBuffer([0.5])
         let stride1 = Conv2DShape(inChannels: 1, inHeight: 3, inWidth: 3, outChannels: 1, kernelHeight: 2, kernelWidth: 2, stride: 1)
-        let out = FloatBuffer(count: 4), columns = FloatBuffer(count: 16)
+        let out = FloatBuffer(count: 4)
         conv2dForward(out: out.pointer, outputChannelStride: 4, input: input.pointer, inputChannelStride: 9, weight: weight.pointer,
-                      bias: bias.pointer, columns: columns.pointer, columnsStride: 4, batch: 1, shape: stride1)
+                      bias: bias.pointer, batch: 1, shape: stride1)
         // out[y, x] = in[y, x] + in[y+1, x+1] + 0.5
         #expect(out.array == [6.5, 8.5, 12.5, 14.5])
         let stride2 = Conv2DShape(inChannels: 1, inHeight: 3, inWidth: 3, outChannels: 1, kernelHeight: 2, kernelWidth: 2, stride: 2)
         #expect(stride2.outHeight == 1 && stride2.outWidth == 1)
         conv2dForward(out: out.pointer, outputChannelStride: 1, input: input.pointer, inputChannelStride: 9, weight: weight.pointer,
-                      bias: bias.pointer, columns: columns.pointer, columnsStride: 1, batch: 1, shape: stride2)
+                      bias: bias.pointer, batch: 1, shape: stride2)
         #expect(out[0] == 6.5)
         // The seed's geometry: 84 -> 20 -> 9.
         #expect(ActorCriticNetwork.conv1.outHeight == 20 && ActorCriticNetwork.conv2.outHeight == 9)

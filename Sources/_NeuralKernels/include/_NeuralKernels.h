@@ -106,6 +106,53 @@ void nk_lstm_cell_forward(float *h, float *c, float *tanh_c, float *gates, const
 void nk_lstm_cell_backward(float *d_gates, float *dc_next, const float *dh_next, const float *d_h,
                            const float *gates, const float *tanh_c, const float *c_prev, size_t hidden);
 
+// MARK: - Dense layer over a few rows
+
+/// out[r, o] = init + sum_k x[r, k] * w[o, k] for r < rows, o < outputs (row-major, leading dimensions
+/// ldo, ldx, ldw), with init = out[r, o] if accumulate, else bias[o] (0 if bias is NULL).
+///
+/// For the acting step's few rows (one per environment), where a general matrix product spends more
+/// time packing the weights than multiplying: each weight row is streamed once and multiplied with
+/// every input row while it is in registers. Every (r, o) is computed the same way whatever the row
+/// count: 8 partial sums, lane l taking k = l mod 8 of the first k - k mod 8 terms and the last k mod 8
+/// terms in order, each term a fused multiply-add; then ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)),
+/// then init + sum. So a row's result does not depend on the other rows, and the AVX2 (+FMA) and scalar
+/// (fmaf) variants are bit-identical.
+void nk_dense_rows(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
+                   const float *bias, bool accumulate, size_t rows, size_t inputs, size_t outputs);
+
+// MARK: - Convolution (VALID, equal strides; Conv2D.swift's "channel-major batch" layout)
+
+/// Direct convolution of a few images (an acting step), with no unrolled copy of the input:
+///   out[o * out_channel_stride + n * oh * ow + oy * ow + ox]
+///     = bias[o] + sum over c, ky, kx of weight[((o * C + c) * kh + ky) * kw + kx]
+///                                     * input[c * channel_stride + n * height * width + (oy * s + ky) * width + ox * s + kx]
+/// Each output is one chain of fused multiply-adds from bias[o], over the taps in (c, ky, kx) order,
+/// so an image's result does not depend on the others and the AVX2 (+FMA; 16 output channels by up
+/// to 4 pixels in registers) and scalar (fmaf) variants are bit-identical.
+void nk_conv2d_forward(float *out, size_t out_channel_stride, const float *input, size_t channel_stride,
+                       const float *weight, const float *bias, size_t batch, size_t channels,
+                       size_t height, size_t width, size_t out_channels,
+                       size_t kernel_height, size_t kernel_width, size_t stride);
+
+/// col2im, im2col's adjoint: every entry of `columns` (the layout of `nk_im2col`) is ADDED to the
+/// input position it was copied from.
+void nk_col2im_accumulate(float *d_input, size_t channel_stride, const float *columns, size_t columns_stride,
+                          size_t batch, size_t channels, size_t height, size_t width,
+                          size_t kernel_height, size_t kernel_width, size_t stride);
+
+// MARK: - Convolution lowering
+
+/// im2col for a VALID convolution (Conv2D.swift's layout): for each input channel c, image n, output
+/// pixel (oy, ox) and kernel tap (ky, kx),
+///   columns[((c * kh + ky) * kw + kx) * columns_stride + n * oh * ow + oy * ow + ox]
+///     = input[c * channel_stride + n * height * width + (oy * stride + ky) * width + ox * stride + kx].
+/// The same loop as Conv2D.swift's former Swift one: in C it runs twice as fast (0.4 ns a float for
+/// conv1 at batch 8, measured with gcc -O2; a staged transpose through memcpy was 2.4 times slower).
+void nk_im2col(float *columns, size_t columns_stride, const float *input, size_t channel_stride,
+               size_t batch, size_t channels, size_t height, size_t width,
+               size_t kernel_height, size_t kernel_width, size_t stride);
+
 // MARK: - Reductions
 
 /// sum_i x[i] in float, as 64 interleaved partial sums (lane l takes i = l mod 64 of the first n - n mod 64
