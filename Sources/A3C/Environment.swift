@@ -22,38 +22,58 @@ public protocol Environment: AnyObject {
     func withRawScreen<R>(_ body: (UnsafeBufferPointer<UInt8>?, Int, Int) throws -> R) throws -> R
     /// Ends the environment (its engine, if any).
     func close()
+    /// The score metrics (`ScoreMetric`) of the episode that has just finished, in the order the
+    /// environment was given them; nil where one cannot be computed. Call it after the `step` that
+    /// finished the episode, before `reset`.
+    func finishedEpisodeMetrics() throws -> [Double?]
 }
 
-/// A ViZDoom game seen as an `Environment`: one-button actions held for `frameSkip` tics, frames
-/// preprocessed as in the seed.
+extension Environment {
+    /// No metrics beyond the return (test environments).
+    public func finishedEpisodeMetrics() throws -> [Double?] { [] }
+}
+
+/// A ViZDoom game seen as an `Environment`: an action set's button combinations held for
+/// `frameSkip` tics, frames preprocessed as in the seed, score metrics read when an episode ends.
 public final class DoomEnvironment: Environment {
     public let game: DoomGame
     public let frameSkip: Int
+    public let actions: ActionSet
+    public let metrics: [ScoreMetric]
     private let preprocessor: FramePreprocessor
+    /// (A, buttons): row a is action a's button vector, in the game's button order.
+    private let actionTable: [Double]
+    private let buttonCount: Int
+    /// The raw return of the episode in progress.
+    private var episodeReturn = 0.0
 
-    public init(configuration: GameConfiguration, frameSkip: Int) throws {
+    /// Starts an engine for `configuration` (whose buttons must include every button `actions`
+    /// presses) with `actions` as the discrete actions.
+    public init(configuration: GameConfiguration, actions: ActionSet, frameSkip: Int, metrics: [ScoreMetric] = []) throws {
         game = try DoomGame(configuration)
-        guard game.screenChannels == 1 else {
+        do {
+            guard game.screenChannels == 1 else {
+                throw TrainingError.invalidOption("the agent needs GRAY8 frames; the game renders \(game.screenChannels) channels")
+            }
+            actionTable = try actions.buttonVectors(gameButtons: game.buttons).flatMap { $0 }
+        } catch {
             game.close()
-            throw TrainingError.invalidOption("the agent needs GRAY8 frames; the game renders \(game.screenChannels) channels")
+            throw error
         }
+        self.actions = actions
+        self.metrics = metrics
         self.frameSkip = frameSkip
+        buttonCount = game.buttons.count
         preprocessor = FramePreprocessor(inputWidth: game.screenWidth, inputHeight: game.screenHeight)
     }
 
-    public var actionCount: Int { game.buttons.count }
-
-    /// The number of actions a game of `scenario` (with the seed's settings) will have, read from
-    /// its `.cfg` without starting an engine. Throws for an unknown scenario or a missing file.
-    public static func actionCount(scenario: String) throws -> Int {
-        if let buttons = GameConfiguration(scenario: scenario).buttons { return buttons.count }
-        let count = try ScenarioCatalog().scenario(named: scenario).buttons.count
-        guard count > 0 else { throw ViZDoomError.invalidArgument(message: "scenario \(scenario) has no available buttons") }
-        return count
-    }
+    public var actionCount: Int { actions.count }
     public var framesPerStep: Int { frameSkip }
 
-    public func reset() throws { try game.newEpisode() }
+    public func reset() throws {
+        try game.newEpisode()
+        episodeReturn = 0
+    }
 
     public func observe(into frame: UnsafeMutableBufferPointer<Float>) throws {
         try game.withScreen { screen in
@@ -63,7 +83,12 @@ public final class DoomEnvironment: Environment {
     }
 
     public func step(action: Int) throws -> (reward: Double, finished: Bool) {
-        let reward = try game.makeAction(buttonIndex: action, tics: frameSkip)
+        precondition(action >= 0 && action < actions.count, "action \(action) not in 0..<\(actions.count)")
+        let reward = try actionTable.withUnsafeBufferPointer { table in
+            try game.makeAction(UnsafeBufferPointer(rebasing: table[(action * buttonCount)..<((action + 1) * buttonCount)]),
+                                tics: frameSkip)
+        }
+        episodeReturn += reward
         return (reward, try game.isEpisodeFinished)
     }
 
@@ -72,4 +97,18 @@ public final class DoomEnvironment: Environment {
     }
 
     public func close() { game.close() }
+
+    /// How the episode that just finished ended (see `EpisodeOutcome`): the engine's episode time,
+    /// the player's death, the return, and the metrics' game variables at its last tic.
+    public func finishedEpisodeOutcome() throws -> EpisodeOutcome {
+        var variables: [GameVariable: Double] = [:]
+        for variable in metrics.gameVariables { variables[variable] = try game.gameVariable(variable) }
+        return EpisodeOutcome(tics: try game.episodeTime(), startTime: game.episodeStartTime, timeout: game.episodeTimeout,
+                              playerDead: try game.isPlayerDead, rawReturn: episodeReturn, lastGameVariables: variables)
+    }
+
+    public func finishedEpisodeMetrics() throws -> [Double?] {
+        guard !metrics.isEmpty else { return [] }
+        return metrics.values(of: try finishedEpisodeOutcome())
+    }
 }

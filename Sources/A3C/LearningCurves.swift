@@ -42,7 +42,7 @@ public enum LearningCurves {
 
     /// Writes `<run>/curve.svg` atomically and returns its URL.
     /// - Parameter metric: the column to draw below the return; nil for the scenario's main
-    ///   metric (`mainMetric(forScenario:)`, from `config.json`) when the run logs it, else none.
+    ///   metric (the first of `config.json`'s metrics) when the run logs it, else none.
     /// - Throws: `LearningCurvesError` for a missing, empty or damaged `episodes.csv` or a missing
     ///   column; `TelemetryError` if a file cannot be read or `curve.svg` cannot be written.
     @discardableResult
@@ -92,13 +92,13 @@ public enum LearningCurves {
             }
             return index
         }
-        let chosen = metric ?? mainMetric(forScenario: scenario(ofRun: folder) ?? "").flatMap { header.contains($0) ? $0 : nil }
+        let chosen = metric ?? mainMetric(ofRun: folder).flatMap { header.contains($0) ? $0 : nil }
         let metricName = chosen == "raw_return" ? nil : chosen
         let framesColumn = try column("frames"), timeColumn = try column("wall_time")
         let returnColumn = try column("raw_return")
         let metricColumn = try metricName.map(column)
 
-        var frames: [Double] = [], wallTime: [Double] = [], returns: [Double] = [], metrics: [Double] = []
+        var frames: [Double] = [], wallTime: [Double] = [], returns: [Double] = [], metrics: [Double?] = []
         let rows = records.dropFirst()
         for (offset, row) in rows.enumerated() {
             let line = offset + 2
@@ -115,8 +115,9 @@ public enum LearningCurves {
                     throw LearningCurvesError.badRow(path: path, line: line,
                                                      reason: "\(row.count) fields where the header has \(header.count)")
                 }
+                // An empty metric cell is an episode whose metric could not be computed: no value.
                 let values = (try number(framesColumn), try number(timeColumn), try number(returnColumn),
-                              try metricColumn.map(number))
+                              try metricColumn.map { row[$0].isEmpty ? nil : try number($0) })
                 frames.append(values.0); wallTime.append(values.1); returns.append(values.2)
                 if let value = values.3 { metrics.append(value) }
             } catch where isLast {
@@ -126,29 +127,27 @@ public enum LearningCurves {
         guard !frames.isEmpty else { throw LearningCurvesError.noEpisodes(path: path) }
         return Run(name: label ?? folder.lastPathComponent, frames: frames, wallTime: wallTime,
                    rollingReturn: rollingMean(returns), metric: metricName,
-                   rollingMetric: metricName == nil ? nil : rollingMean(metrics))
+                   rollingMetric: metricName == nil ? nil : rollingMean(present: metrics))
     }
 
-    /// The `scenario` field of the run's `config.json` (nil if it has none or cannot be read:
-    /// the curves do not need it).
-    static func scenario(ofRun folder: URL) -> String? {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(RunDirectory.configFile).path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["scenario"] as? String
+    /// The run's main score metric: the first of its `config.json`'s metrics (nil without one, as
+    /// for basic's return-only curves or a config that cannot be read: the curves do not need it).
+    static func mainMetric(ofRun folder: URL) -> String? {
+        (try? RunDirectory.open(folder.path))?.1.metrics.first?.columnName
     }
 
     // MARK: - Curves
 
-    /// The `episodes.csv` column that tells how well an agent plays a scenario, beyond its return
-    /// (nil where the return says it all, as in basic, or for an unknown scenario). A `.cfg` path
-    /// counts by its base name.
-    public static func mainMetric(forScenario scenario: String) -> String? {
-        switch RunDirectory.scenarioLabel(scenario) {
-        case "defend_the_center", "defend_the_line", "deathmatch": return "kills"
-        case "health_gathering", "health_gathering_supreme", "take_cover": return "survival_tics"
-        case "my_way_home", "deadly_corridor": return "success"
-        case "predict_position", "rocket_basic": return "hits"
-        default: return nil
+    /// `rollingMean` over the values present: `result[i]` is the mean of the last `window` non-nil
+    /// values up to i (0 before the first).
+    public static func rollingMean(present values: [Double?], window: Int = window) -> [Double] {
+        var recent: [Double] = [], sum = 0.0
+        return values.map { value in
+            if let value {
+                recent.append(value); sum += value
+                if recent.count > window { sum -= recent.removeFirst() }
+            }
+            return recent.isEmpty ? 0 : sum / Double(recent.count)
         }
     }
 

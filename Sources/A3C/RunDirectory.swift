@@ -14,6 +14,8 @@ public struct RunDirectory {
     public static let configFile = "config.json"
     public static let episodesFile = "episodes.csv"
     public static let episodesHeader = ["worker", "episode", "frames", "wall_time", "raw_return", "length"]
+    /// `episodesHeader` and one column per score metric (`ScoreMetric.columnName`).
+    public static func episodesHeader(metrics: [ScoreMetric]) -> [String] { episodesHeader + metrics.map(\.columnName) }
     public static let discardedEpisodesFile = "episodes.discarded.csv"
 
     public init(url: URL) { self.url = url }
@@ -87,26 +89,27 @@ public struct RunDirectory {
     @discardableResult
     public func setAsideEpisodes(after episodes: Int) throws -> Int {
         guard let data = FileManager.default.contents(atPath: episodesURL.path), !data.isEmpty else { return 0 }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }  // the file's final line break
-        guard let header = lines.first else { return 0 }
-        let columns = Self.episodesHeader.count
-        let episodeColumn = Self.episodesHeader.firstIndex(of: "episode")!
-        var kept = [header], discarded: [String] = []
-        for line in lines.dropFirst() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            if fields.count == columns, let number = Int(fields[episodeColumn]), number <= episodes {
-                kept.append(line)
+        let rows: [[String]]
+        do {
+            rows = try CSVReader.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw TrainingError.invalidOption("\(episodesURL.path) is not a CSV file (\(error)); it must be the episodes.csv written by `a3c train`")
+        }
+        guard let header = rows.first, let episodeColumn = header.firstIndex(of: "episode") else { return 0 }
+        var kept = [header], discarded: [[String]] = []
+        for row in rows.dropFirst() {
+            // A torn last row (a write cut by the crash) has too few fields.
+            if row.count == header.count, let number = Int(row[episodeColumn]), number <= episodes {
+                kept.append(row)
             } else {
-                discarded.append(line)
+                discarded.append(row)
             }
         }
         guard !discarded.isEmpty else { return 0 }
         let previous = FileManager.default.contents(atPath: discardedEpisodesURL.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let discardedText = (previous.isEmpty ? header + "\n" : previous) + discarded.joined(separator: "\n") + "\n"
+        let discardedText = (previous.isEmpty ? CSVWriter.line(header) : previous) + discarded.map(CSVWriter.line).joined()
         try AtomicFile.write(data: Data(discardedText.utf8), to: discardedEpisodesURL)
-        try AtomicFile.write(data: Data((kept.joined(separator: "\n") + "\n").utf8), to: episodesURL)
+        try AtomicFile.write(data: Data(kept.map(CSVWriter.line).joined().utf8), to: episodesURL)
         return discarded.count
     }
 }

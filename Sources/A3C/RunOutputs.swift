@@ -34,7 +34,8 @@ final class RunOutputs: WorkerReporter {
         self.statistics = statistics
         do {
             tensorBoard = try TensorBoardWriter(logDirectory: run.url)
-            episodes = LockedValue(try CSVWriter(url: run.episodesURL, header: RunDirectory.episodesHeader))
+            episodes = LockedValue(try CSVWriter(url: run.episodesURL,
+                                                 header: RunDirectory.episodesHeader(metrics: configuration.metrics)))
         } catch {
             throw TrainingError.unwritable(path: run.url.path, reason: "\(error)")
         }
@@ -48,18 +49,18 @@ final class RunOutputs: WorkerReporter {
         }
     }
 
-    func episodeFinished(worker: Int, rawReturn: Double, length: Int, meanValue: Double) {
+    func episodeFinished(_ episode: EpisodeReport) {
         // Counting the episode and appending its row happen under one lock, so that rows reach
         // episodes.csv in episode order and the frame column never goes back.
         episodes.withLockedValue { episodes in
-            let (number, counters) = statistics.addEpisode(rawReturn: rawReturn, length: length, meanValue: meanValue)
-            do {
-                try episodes.append(row: [String(worker), String(number), String(counters.frames),
-                                          String(format: "%.3f", counters.elapsedSeconds),
-                                          String(format: "%g", rawReturn), String(length)])
-            } catch {
-                recordFailure(run.episodesURL, error)
+            let (number, counters) = statistics.addEpisode(episode)
+            var row = [String(episode.worker), String(number), String(counters.frames),
+                       String(format: "%.3f", counters.elapsedSeconds),
+                       String(format: "%g", episode.rawReturn), String(episode.length)]
+            for index in configuration.metrics.indices {
+                row.append(episode.metrics.indices.contains(index) ? episode.metrics[index].map { String(format: "%g", $0) } ?? "" : "")
             }
+            do { try episodes.append(row: row) } catch { recordFailure(run.episodesURL, error) }
         }
     }
 
@@ -84,6 +85,9 @@ final class RunOutputs: WorkerReporter {
             ("charts/skipped_updates", Double(counters.skippedUpdates)),
             ("Losses/Var Norm", Double(parameterNorm)),
         ]
+        for (index, metric) in configuration.metrics.enumerated() where index < summary.metrics.count {
+            if let mean = summary.metrics[index] { scalars.append((metric.tensorBoardTag, mean)) }
+        }
         if summary.updates > 0 {
             scalars += [("Losses/Value Loss", summary.valueLoss), ("Losses/Policy Loss", summary.policyLoss),
                         ("Losses/Entropy", summary.entropy), ("Losses/Grad Norm", summary.gradientNorm)]

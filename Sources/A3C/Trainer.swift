@@ -44,18 +44,14 @@ public final class Trainer {
             actionCount = probe.actionCount
             probe.close()
         } else {
-            // ViZDoom: the action count is the scenario's button count, read without starting an engine.
-            actionCount = try DoomEnvironment.actionCount(scenario: configuration.scenario)
-            let makeEnvironment: (Int) throws -> Environment = { index in
-                var game = GameConfiguration(scenario: configuration.scenario)
-                game.seed = UInt32(truncatingIfNeeded: configuration.seed &+ UInt64(index) &* 1000)
-                return try DoomEnvironment(configuration: game, frameSkip: configuration.frameSkip)
-            }
-            self.makeEnvironment = makeEnvironment
+            // ViZDoom: one output per action; the actions' buttons are checked against the scenario's.
+            actionCount = configuration.actions.count
+            _ = try configuration.gameConfiguration(engineSeed: nil)
+            self.makeEnvironment = { index in try configuration.makeEnvironment(index: index) }
             // One engine started and closed before anything is written: a scenario whose map, WAD
             // or settings the engine refuses fails here, once, with the engine's own message,
             // instead of in every worker after its restart backoff, and leaves no run directory.
-            do { try makeEnvironment(0).close() } catch {
+            do { try configuration.makeEnvironment(index: 0).close() } catch {
                 throw TrainingError.invalidOption("the engine cannot start scenario \(configuration.scenario): \(error)")
             }
         }
@@ -170,6 +166,12 @@ public final class Trainer {
             if writeFailure == nil { writeFailure = "checkpoint \(Self.reason(error))" }
         }
         outputs.close()
+        // The learning curves as a picture (rolling-100 return and main metric against frames and time).
+        if writeFailure == nil && outputs.writeFailure == nil && counters.episodes > 0 {
+            do { try LearningCurves.writeRunCurve(runDirectory: run.url) } catch {
+                log?("warning: could not draw \(LearningCurves.fileName): \(error)")
+            }
+        }
         if let failure = writeFailure ?? outputs.writeFailure {
             throw TrainingError.runDirectoryFailed(run: run.url.path, reason: failure,
                                                    lastCheckpoint: checkpoints.checkpoints().last?.path)
@@ -216,7 +218,12 @@ public final class Trainer {
             let byFrames = Double(max(0, maxFrames - counters.frames)) / rate
             remaining = min(remaining ?? byFrames, byFrames)
         }
-        var line = "frames \(formatCount(counters.frames)) (\(formatCount(Int(rate)))/s) | episodes \(formatCount(counters.episodes)) | return(100) \(mean) | \(formatDuration(session)) elapsed"
+        var line = "frames \(formatCount(counters.frames)) (\(formatCount(Int(rate)))/s) | episodes \(formatCount(counters.episodes)) | return(100) \(mean)"
+        for (index, metric) in configuration.metrics.enumerated() {
+            let values = (counters.recentMetrics ?? []).indices.contains(index) ? counters.recentMetrics![index] : []
+            line += " | \(metric.columnName)(100) " + (values.isEmpty ? "-" : metric.formatted(mean: values.reduce(0, +) / Double(values.count)))
+        }
+        line += " | \(formatDuration(session)) elapsed"
         if let remaining { line += ", \(formatDuration(remaining)) left" }
         if counters.engineRestarts > 0 { line += " | engine restarts \(counters.engineRestarts)" }
         if counters.skippedUpdates > 0 { line += " | skipped updates \(counters.skippedUpdates)" }

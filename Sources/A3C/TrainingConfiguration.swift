@@ -1,9 +1,12 @@
 import Foundation
+import ViZDoom
 
 /// Every setting of a training run, declared once. Written to `config.json` in the run directory
 /// (and to TensorBoard as text), read back by `--resume` and `a3c play`.
 ///
-/// Defaults are the seed notebook's (awjuliani's A3C-Doom after Mnih et al. 2016) unless noted.
+/// Defaults are the seed notebook's (awjuliani's A3C-Doom after Mnih et al. 2016) unless noted;
+/// `forScenario(_:)` starts from a scenario's preset instead (its actions, reward scale, frame skip,
+/// timeout and metrics: see `ScenarioPreset`), which is what `a3c train --scenario NAME` does.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
         /// Adam with bias correction on the global parameters (the seed's).
@@ -14,6 +17,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// Scenario name (see `a3c scenarios`) or `.cfg` path.
     public var scenario = "basic"
+    /// The agent's actions: button combinations, one policy output each (`--actions`). Default:
+    /// basic's preset, the seed's MOVE_LEFT, MOVE_RIGHT, ATTACK.
+    public var actions: ActionSet = ScenarioPreset.basic.actions
+    /// An episode timeout in tics that replaces the `.cfg`'s; nil keeps the `.cfg`'s.
+    public var episodeTimeout: Int? = nil
+    /// Score metrics computed for every episode beyond the raw return; the first is the main one.
+    public var metrics: [ScoreMetric] = ScenarioPreset.basic.metrics
     /// Worker threads. Default: one per CPU core (workers are the unit of parallelism; each engine
     /// runs while its worker waits for it, so one worker per core keeps every core busy).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
@@ -96,6 +106,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if !(checkpointMinimumSeconds >= 0 && checkpointMinimumSeconds.isFinite) { try fail("--checkpoint-min-seconds must be >= 0, got \(checkpointMinimumSeconds)") }
         if keepCheckpoints < 1 { try fail("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
         if logdir.isEmpty { try fail("--logdir must not be empty") }
+        if let episodeTimeout, episodeTimeout < 0 { try fail("--episode-timeout must be >= 0 tics (0 = none), got \(episodeTimeout)") }
+        if actions.count < 1 { try fail("--actions must name at least one action") }
     }
 
     /// Reads a `config.json`; a setting it lacks (a run made by an older version) takes its default,
@@ -111,6 +123,16 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
         // The scenario is what a run is about: a file without it is not a run's configuration.
         d.scenario = try c.decode(String.self, forKey: .scenario)
+        if let actions = try c.decodeIfPresent(ActionSet.self, forKey: .actions) {
+            d.actions = actions
+        } else {
+            // A run from before presets played one action per button of its scenario.
+            d.actions = (try? ScenarioCatalog().scenario(named: d.scenario).buttons).map(ActionSet.oneButtonEach)
+                ?? ScenarioPreset.basic.actions
+            if d.scenario == "basic" { d.actions = ScenarioPreset.basic.actions }
+        }
+        try read(.episodeTimeout, &d.episodeTimeout)
+        d.metrics = try c.decodeIfPresent([ScoreMetric].self, forKey: .metrics) ?? []
         try read(.workers, &d.workers); try read(.envsPerWorker, &d.envsPerWorker)
         try read(.maxFrames, &d.maxFrames); try read(.maxMinutes, &d.maxMinutes); try read(.seed, &d.seed)
         try read(.rolloutLength, &d.rolloutLength); try read(.gamma, &d.gamma); try read(.gaeLambda, &d.gaeLambda)
@@ -123,6 +145,23 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try read(.checkpointMinimumSeconds, &d.checkpointMinimumSeconds)
         try read(.keepCheckpoints, &d.keepCheckpoints); try read(.logdir, &d.logdir)
         self = d
+    }
+
+    /// The defaults for `scenario`: the seed's settings with its preset's actions, reward scale,
+    /// frame skip, timeout and metrics (`ScenarioPreset`), or, for a scenario without a preset (a
+    /// custom `.cfg`), one action per button of its `.cfg` and reward scale 1.
+    /// Throws for an unknown scenario, a missing `.cfg` or one with no buttons.
+    public static func forScenario(_ scenario: String) throws -> TrainingConfiguration {
+        var configuration = TrainingConfiguration()
+        configuration.scenario = scenario
+        let preset = try ScenarioPreset.named(scenario)
+            ?? ScenarioPreset.withoutPreset(scenario: scenario, buttons: ScenarioCatalog().scenario(named: scenario).buttons)
+        configuration.actions = preset.actions
+        configuration.rewardScale = preset.rewardScale
+        configuration.frameSkip = preset.frameSkip
+        configuration.episodeTimeout = preset.episodeTimeout
+        configuration.metrics = preset.metrics
+        return configuration
     }
 
     /// The time budget in seconds, or nil if only frames limit the run.

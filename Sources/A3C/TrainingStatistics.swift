@@ -19,6 +19,9 @@ public final class TrainingStatistics: Sendable {
         public var elapsedSeconds = 0.0
         /// The last (up to) 100 raw episode returns, oldest first.
         public var recentReturns: [Double] = []
+        /// Per score metric of the run, its last (up to) 100 values, oldest first (nil in a
+        /// checkpoint from before metrics).
+        public var recentMetrics: [[Double]]? = nil
         public var bestRollingMean: Double?
 
         public init() {}
@@ -29,6 +32,7 @@ public final class TrainingStatistics: Sendable {
             case engineRestarts = "engine_restarts"
             case elapsedSeconds = "elapsed_seconds"
             case recentReturns = "recent_returns"
+            case recentMetrics = "recent_metrics"
             case bestRollingMean = "best_rolling_mean"
         }
     }
@@ -38,6 +42,10 @@ public final class TrainingStatistics: Sendable {
         public var reward = 0.0, length = 0.0, value = 0.0
         public var valueLoss = 0.0, policyLoss = 0.0, entropy = 0.0, gradientNorm = 0.0
         public var episodes = 0, updates = 0
+        /// Per score metric, the mean over the episodes that have a value (nil if none has).
+        public var metrics: [Double?] = []
+        /// Per score metric, the sum and count behind `metrics`.
+        var metricSums: [(sum: Double, count: Int)] = []
         public init() {}
     }
 
@@ -103,23 +111,38 @@ public final class TrainingStatistics: Sendable {
     public func addEngineRestart() { state.withLockedValue { $0.counters.engineRestarts += 1 } }
 
     /// Records a finished episode; returns its 1-based number in the run and the counters after it.
-    public func addEpisode(rawReturn: Double, length: Int, meanValue: Double) -> (number: Int, counters: Counters) {
+    public func addEpisode(_ episode: EpisodeReport) -> (number: Int, counters: Counters) {
         state.withLockedValue { state in
             state.counters.episodes += 1
             // A non-finite return (a broken environment) is counted as an episode but kept out of the
             // means, so that it can neither poison the curves nor make the counters unserializable.
-            if rawReturn.isFinite && meanValue.isFinite {
-                state.counters.recentReturns.append(rawReturn)
-                if state.counters.recentReturns.count > Self.rollingWindow { state.counters.recentReturns.removeFirst() }
-                state.pending.reward += rawReturn
-                state.pending.length += Double(length)
-                state.pending.value += meanValue
+            if episode.rawReturn.isFinite && episode.meanValue.isFinite {
+                Self.push(episode.rawReturn, to: &state.counters.recentReturns)
+                state.pending.reward += episode.rawReturn
+                state.pending.length += Double(episode.length)
+                state.pending.value += episode.meanValue
                 state.pending.episodes += 1
             }
+            var recent = state.counters.recentMetrics ?? []
+            while recent.count < episode.metrics.count { recent.append([]) }
+            while state.pending.metricSums.count < episode.metrics.count { state.pending.metricSums.append((0, 0)) }
+            for (index, value) in episode.metrics.enumerated() {
+                guard let value, value.isFinite else { continue }
+                Self.push(value, to: &recent[index])
+                state.pending.metricSums[index].sum += value
+                state.pending.metricSums[index].count += 1
+            }
+            if !recent.isEmpty { state.counters.recentMetrics = recent }
             var copy = state.counters
             copy.elapsedSeconds = sessionStartElapsed + Date().timeIntervalSince(sessionStart)
             return (state.counters.episodes, copy)
         }
+    }
+
+    /// Appends to a rolling window of the last `rollingWindow` values.
+    private static func push(_ value: Double, to window: inout [Double]) {
+        window.append(value)
+        if window.count > rollingWindow { window.removeFirst() }
     }
 
     /// The means since the last call, and a reset.
@@ -130,6 +153,7 @@ public final class TrainingStatistics: Sendable {
                 let n = Double(summary.episodes)
                 summary.reward /= n; summary.length /= n; summary.value /= n
             }
+            summary.metrics = summary.metricSums.map { $0.count > 0 ? $0.sum / Double($0.count) : nil }
             if summary.updates > 0 {
                 let n = Double(summary.updates)
                 summary.valueLoss /= n; summary.policyLoss /= n; summary.entropy /= n; summary.gradientNorm /= n

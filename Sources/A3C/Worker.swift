@@ -3,11 +3,30 @@ import NeuralCore
 import Telemetry
 import ViZDoom
 
+/// A finished episode, as a worker reports it.
+public struct EpisodeReport: Sendable, Equatable {
+    /// The worker that played it.
+    public var worker: Int
+    /// The scenario's own return: the sum of its raw rewards (no scale, no shaping).
+    public var rawReturn: Double
+    /// Steps (actions) played.
+    public var length: Int
+    /// The critic's mean value estimate over the episode (the seed's Perf/Value).
+    public var meanValue: Double
+    /// The configuration's score metrics, in order (nil where one could not be computed).
+    public var metrics: [Double?]
+
+    public init(worker: Int, rawReturn: Double, length: Int, meanValue: Double, metrics: [Double?] = []) {
+        self.worker = worker; self.rawReturn = rawReturn; self.length = length; self.meanValue = meanValue
+        self.metrics = metrics
+    }
+}
+
 /// Where workers send what they observe (episodes, GIF frames); implemented by the trainer's run
 /// outputs, or by nothing in benchmarks and tests.
 public protocol WorkerReporter: AnyObject {
-    /// A finished episode (raw return, length in steps) by `worker`.
-    func episodeFinished(worker: Int, rawReturn: Double, length: Int, meanValue: Double)
+    /// A finished episode.
+    func episodeFinished(_ episode: EpisodeReport)
     /// Whether worker `worker` should record its episode number `localEpisode` (0-based) as a GIF.
     func shouldRecordGIF(worker: Int, localEpisode: Int) -> Bool
     /// A GIF of one episode: raw GRAY8 frames of `height x width`.
@@ -225,6 +244,7 @@ public final class Worker {
                               reward: Float(outcome.reward) * configuration.rewardScale, rawReward: outcome.reward)
                 if outcome.finished {
                     player.episodeFinished = true
+                    player.metrics = try engineCall(number) { try player.environment!.finishedEpisodeMetrics() }
                 } else {
                     try engineCall(number) {
                         try observe(number)
@@ -279,8 +299,9 @@ public final class Worker {
         }
 
         for player in players where player.episodeFinished {
-            reporter?.episodeFinished(worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
-                                      meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)))
+            reporter?.episodeFinished(EpisodeReport(worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
+                                                    meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
+                                                    metrics: player.metrics))
             if player.recordingGIF && player.gifFrameCount > 0 {
                 reporter?.episodeGIF(worker: index, localEpisode: player.localEpisode, frames: player.gifFrames,
                                      frameCount: player.gifFrameCount, height: player.gifSize.height,
@@ -313,6 +334,8 @@ private final class _EnvironmentPlayer {
     var episodeValueSum = 0.0
     var localEpisode = 0
     var episodeFinished = false
+    /// The score metrics of the episode that just finished.
+    var metrics: [Double?] = []
     var recordingGIF = false
     var gifFrames: [UInt8] = []
     var gifFrameCount = 0

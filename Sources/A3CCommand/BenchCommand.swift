@@ -144,7 +144,7 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         resetTerminationSignals()
-        var configuration = options.applied()
+        var configuration = try options.applied()
         configuration.maxMinutes = nil
         configuration.maxFrames = nil
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-bench-\(UUID().uuidString)")

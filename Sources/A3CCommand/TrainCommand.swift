@@ -35,7 +35,7 @@ struct TrainCommand: ParsableCommand {
             let trainer: Trainer
             if let resume {
                 let (run, saved) = try RunDirectory.open(resume)
-                var configuration = options.applied(to: saved)
+                var configuration = try options.applied(to: saved)
                 // A resumed session gets the budget the user gives now, or the original session's.
                 if options.maxMinutes == nil && options.maxFrames == nil { configuration.maxMinutes = saved.maxMinutes }
                 try configuration.validate()
@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 try run.writeConfiguration(configuration)
             } else {
-                let configuration = options.applied()
+                let configuration = try options.applied()
                 trainer = try Trainer(configuration: configuration, log: console.line)
                 console.line("run directory: \(trainer.run.url.path)")
                 console.line("watch it:      tensorboard --logdir \(configuration.logdir)")

@@ -11,8 +11,14 @@ struct TrainingOptions: ParsableArguments {
     /// The defaults every help text quotes, so each default is written once (in TrainingConfiguration).
     private static let defaults = TrainingConfiguration()
 
-    @Option(help: "Scenario name (see `a3c scenarios`) or path of a .cfg file. (default: \(defaults.scenario))")
+    @Option(help: "Scenario name (see `a3c scenarios`) or path of a .cfg file; a standard scenario's preset sets the actions, reward scale, frame skip, timeout and metrics. (default: \(defaults.scenario))")
     var scenario: String?
+
+    @Option(help: "The actions as button combinations: ';' between actions, '+' joins buttons, NOOP presses none, e.g. \"NOOP;TURN_LEFT;TURN_RIGHT;ATTACK;TURN_LEFT+ATTACK\". (default: the scenario's preset, see `a3c scenarios NAME`)")
+    var actions: String?
+
+    @Option(help: "Episode timeout in tics, replacing the scenario's (0 = none). (default: the scenario's preset or .cfg)")
+    var episodeTimeout: Int?
 
     @Option(help: "Worker threads. (default: one per CPU core, \(defaults.workers) here)")
     var workers: Int?
@@ -53,10 +59,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight of the entropy bonus. (default: \(defaults.entropyCoefficient))")
     var entropyCoefficient: Float?
 
-    @Option(help: "Rewards are multiplied by this for learning; reports show raw rewards. (default: \(defaults.rewardScale))")
+    @Option(help: "Rewards are multiplied by this for learning; reports show raw rewards. (default: the scenario's preset; basic's is the seed's \(defaults.rewardScale))")
     var rewardScale: Float?
 
-    @Option(help: "Tics each action is held; 1 reproduces the seed. (default: \(defaults.frameSkip))")
+    @Option(help: "Tics each action is held; 1 reproduces the seed. (default: the scenario's preset, \(defaults.frameSkip))")
     var frameSkip: Int?
 
     @Option(name: .customLong("log-every"), help: "TensorBoard summaries every N episodes, at most \(Int(TrainingConfiguration.summariesPerSecond)) a second. (default: \(defaults.logEveryEpisodes))")
@@ -80,10 +86,16 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Folder for run directories. (default: \(defaults.logdir))")
     var logdir: String?
 
-    /// The defaults (or `base`) with every option the user gave applied.
-    func applied(to base: TrainingConfiguration = TrainingConfiguration()) -> TrainingConfiguration {
-        var c = base
-        if let scenario { c.scenario = scenario }
+    /// `base` (a resumed run's settings), or the defaults of the scenario given (its preset: see
+    /// `TrainingConfiguration.forScenario`), with every option the user gave applied. Throws for an
+    /// unknown scenario or bad `--actions`, with a message naming the problem and the fix.
+    func applied(to base: TrainingConfiguration? = nil) throws -> TrainingConfiguration {
+        var c = try base ?? TrainingConfiguration.forScenario(scenario ?? Self.defaults.scenario)
+        if let actions {
+            c.actions = try ActionSet(parsing: actions, available: TrainingConfiguration.availableButtons(scenario: c.scenario),
+                                      scenario: c.scenario)
+        }
+        if let episodeTimeout { c.episodeTimeout = episodeTimeout }
         if let workers { c.workers = workers }
         if let envsPerWorker { c.envsPerWorker = envsPerWorker }
         if let maxFrames { c.maxFrames = maxFrames }
@@ -113,6 +125,7 @@ struct TrainingOptions: ParsableArguments {
     var fixedByRun: [String] {
         var given: [String] = []
         if scenario != nil { given.append("--scenario") }
+        if actions != nil { given.append("--actions") }
         if rolloutLength != nil { given.append("--rollout-length") }
         if optimizer != nil { given.append("--optimizer") }
         if frameSkip != nil { given.append("--frame-skip") }
@@ -121,6 +134,8 @@ struct TrainingOptions: ParsableArguments {
     }
 
     func validate() throws {
-        do { try applied().validate() } catch let error as TrainingError { throw ValidationError(error.description) }
+        do { try applied().validate() } catch let error as ValidationError { throw error } catch {
+            throw ValidationError("\(error)")
+        }
     }
 }

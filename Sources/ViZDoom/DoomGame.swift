@@ -34,6 +34,11 @@ public final class DoomGame {
     public let configuration: GameConfiguration
     /// The `.cfg` the game was read from.
     public let configFile: URL
+    /// Tics the engine plays before the agent's first action (`episode_start_time`; ViZDoom counts
+    /// them in the episode time).
+    public let episodeStartTime: Int
+    /// The episode timeout in tics after the start time (`episode_timeout`; 0 = none).
+    public let episodeTimeout: Int
 
     private var native: _NativeGame?
     /// One-hot action scratch, reused by `makeAction(buttonIndex:tics:)`.
@@ -64,6 +69,8 @@ public final class DoomGame {
         screenWidth = Int(try native.int(VZD_SCREEN_WIDTH))
         screenHeight = Int(try native.int(VZD_SCREEN_HEIGHT))
         screenChannels = Int(try native.int(VZD_SCREEN_CHANNELS))
+        episodeStartTime = Int(try native.int(VZD_EPISODE_START_TIME))
+        episodeTimeout = Int(try native.int(VZD_EPISODE_TIMEOUT))
         oneHot = [Double](repeating: 0, count: buttons.count)
         var idBuffer = [CChar](repeating: 0, count: 64)
         try native.check { vzd_instance_id($0, &idBuffer, idBuffer.count, $1) }
@@ -119,6 +126,12 @@ public final class DoomGame {
     private func running() throws -> _NativeGame {
         guard let native else { throw ViZDoomError.closed }
         return native
+    }
+
+    /// Seeds the engine's random generator for the episodes that follow (from the next
+    /// `newEpisode()` on): the same seed and the same actions replay the same episode.
+    public func setSeed(_ seed: UInt32) throws {
+        try guardEngine { try $0.set(VZD_SEED, Int64(seed)) }
     }
 
     /// Starts a new episode (the previous one, if unfinished, is abandoned).
@@ -193,6 +206,15 @@ public final class DoomGame {
         try native.check { vzd_screen($0, &pixels, &width, &height, &channels, $1) }
         guard let pixels else { return try body(nil) }
         return try body(UnsafeBufferPointer(start: pixels, count: Int(width) * Int(height) * Int(channels)))
+    }
+
+    /// One game variable's current value, whether or not the game reports it with each state. Still
+    /// readable once the episode has finished, when it holds the last tic's value (a kill in the step
+    /// that ended the episode included).
+    public func gameVariable(_ variable: GameVariable) throws -> Double {
+        var value = 0.0
+        try guardEngine { try $0.check { vzd_get_game_variable($0, variable.code, &value, $1) } }
+        return value
     }
 
     /// The current state's game variables, in `gameVariables` order (empty once the episode is finished).

@@ -338,6 +338,12 @@ VZDStatus vzd_total_reward(VZDGame *game, double *reward, VZDError *error) {
     return guarded(game, error, [&] { *reward = game->game.getTotalReward(); });
 }
 
+VZDStatus vzd_get_game_variable(VZDGame *game, int variable, double *value, VZDError *error) {
+    return guarded(game, error, [&] {
+        *value = game->game.getGameVariable(static_cast<vizdoom::GameVariable>(variable));
+    });
+}
+
 VZDStatus vzd_screen(VZDGame *game, const uint8_t **pixels, int *width, int *height, int *channels,
                      VZDError *error) {
     return guarded(game, error, [&] {

@@ -37,7 +37,10 @@ struct LearningCurvesTests {
         let text = ([header] + rows).map(CSVWriter.line).joined() + tail
         try Data(text.utf8).write(to: run.appendingPathComponent(RunDirectory.episodesFile))
         if let scenario {
-            try Data("{\"scenario\": \"\(scenario)\", \"seed\": 1}".utf8).write(to: run.appendingPathComponent(RunDirectory.configFile))
+            // The metrics a run of this scenario logs (its preset's; a .cfg path by its base name).
+            let metrics = ScenarioPreset.named(RunDirectory.scenarioLabel(scenario))?.metrics.map { "\"\($0.columnName)\"" } ?? []
+            try Data("{\"scenario\": \"\(scenario)\", \"seed\": 1, \"metrics\": [\(metrics.joined(separator: ", "))]}".utf8)
+                .write(to: run.appendingPathComponent(RunDirectory.configFile))
         }
         return run
     }
@@ -88,7 +91,9 @@ struct LearningCurvesTests {
             let cfg = try makeRun("b", in: folder, rows: rows, scenario: "/some/where/my_way_home.cfg")
             #expect(try LearningCurves.load(runDirectory: cfg).metric == "success")
             let basic = try makeRun("c", in: folder, rows: rows, scenario: "basic")
-            #expect(try LearningCurves.load(runDirectory: basic).metric == nil)
+            #expect(try LearningCurves.load(runDirectory: basic).metric == "success")  // basic's preset: the kill before the timeout
+            let custom = try makeRun("f", in: folder, rows: rows, scenario: "/some/where/custom.cfg")
+            #expect(try LearningCurves.load(runDirectory: custom).metric == nil)
             let noConfig = try makeRun("d", in: folder, rows: rows)
             #expect(try LearningCurves.load(runDirectory: noConfig).metric == nil)
             let header = Array(Self.shuffledHeader.prefix(7))  // no success column

@@ -95,7 +95,7 @@ struct MalformedInputTests {
               ("binary.cfg", "\u{01}\u{02}\u{7F} garbage\n", "ViZDoom rejected some of its lines"),
               ("bad-value.cfg", "screen_resolution = RES_1X1\navailable_buttons = { ATTACK }\n", "ViZDoom rejected some of its lines"),
               ("bad-button.cfg", "available_buttons = { JUMP_HIGHER }\n", "ViZDoom rejected some of its lines"),
-              ("no-buttons.cfg", "doom_skill = 3\n", "has no available buttons"),
+              ("no-buttons.cfg", "doom_skill = 3\n", "makes no buttons available"),
               ("missing-wad.cfg", "doom_scenario_path = nowhere.wad\navailable_buttons = { ATTACK }\n", "file not found"),
           ])
     func malformedScenarioFiles(name: String, content: String, expected: String) throws {

@@ -39,7 +39,7 @@ struct TrainRunTests {
 
         // episodes.csv: header and rows.
         let rows = try CSVReader.read(run.appendingPathComponent("episodes.csv"))
-        #expect(rows.first == RunDirectory.episodesHeader)
+        #expect(rows.first == RunDirectory.episodesHeader(metrics: [.success]))  // basic's preset metric
         #expect(rows.count > 5)
         let firstFrames = rows.dropFirst().map { Int($0[2])! }
         let firstEpisodes = rows.dropFirst().map { Int($0[1])! }

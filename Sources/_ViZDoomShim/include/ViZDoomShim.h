@@ -144,6 +144,10 @@ VZDStatus vzd_total_reward(VZDGame *game, double *reward, VZDError *error);
 /// its width, height and channels. Valid until the next state change.
 VZDStatus vzd_screen(VZDGame *game, const uint8_t **pixels, int *width, int *height, int *channels,
                      VZDError *error);
+/// One game variable's current value, read from the engine's game state (DoomGame::getGameVariable):
+/// unlike the state's variables, still readable once the episode has finished, where it holds the
+/// value of the episode's last tic (the kill that ended it included).
+VZDStatus vzd_get_game_variable(VZDGame *game, int variable, double *value, VZDError *error);
 /// The current state's game variables (in the order they were added), and the state's tic.
 VZDStatus vzd_game_variables(VZDGame *game, const double **values, size_t *count, unsigned *tic,
                              VZDError *error);
