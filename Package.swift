@@ -69,7 +69,8 @@ let package = Package(
         .systemLibrary(name: "_COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "_MPIShim", dependencies: ["_COpenMPI"]),
         .target(name: "MessagePassing", dependencies: ["_MPIShim"], swiftSettings: v5),
-        .target(name: "A3C", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry"], swiftSettings: v5),
+        .target(name: "A3C", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry", "MessagePassing"],
+                swiftSettings: v5),
         .executableTarget(
             name: "A3CCommand",
             dependencies: [

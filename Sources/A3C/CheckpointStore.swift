@@ -77,9 +77,9 @@ public struct CheckpointStore {
         var fileMetadata = metadata
         fileMetadata["a3c.frames"] = String(counters.frames)
         fileMetadata["a3c.episodes"] = String(counters.episodes)
-        try shared.saveCheckpoint(parametersTo: staging.appendingPathComponent(Self.modelFile),
-                                  optimizerStateTo: staging.appendingPathComponent(Self.optimizerFile),
-                                  metadata: fileMetadata)
+        let files = shared.checkpointBytes(metadata: fileMetadata)
+        try AtomicFile.write(bytes: files.model, to: staging.appendingPathComponent(Self.modelFile))
+        try AtomicFile.write(bytes: files.optimizer, to: staging.appendingPathComponent(Self.optimizerFile))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(data: try encoder.encode(counters), to: staging.appendingPathComponent(Self.stateFile))

@@ -14,8 +14,11 @@ public struct RunDirectory {
     public static let configFile = "config.json"
     public static let episodesFile = "episodes.csv"
     public static let episodesHeader = ["worker", "episode", "frames", "wall_time", "raw_return", "length"]
-    /// `episodesHeader` and one column per score metric (`ScoreMetric.columnName`).
-    public static func episodesHeader(metrics: [ScoreMetric]) -> [String] { episodesHeader + metrics.map(\.columnName) }
+    /// `episodesHeader` and one column per score metric (`ScoreMetric.columnName`), after a `rank`
+    /// column for a `--distributed` run.
+    public static func episodesHeader(metrics: [ScoreMetric], distributed: Bool = false) -> [String] {
+        (distributed ? ["rank"] : []) + episodesHeader + metrics.map(\.columnName)
+    }
     public static let discardedEpisodesFile = "episodes.discarded.csv"
 
     public init(url: URL) { self.url = url }

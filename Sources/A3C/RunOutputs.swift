@@ -35,7 +35,8 @@ final class RunOutputs: WorkerReporter {
         do {
             tensorBoard = try TensorBoardWriter(logDirectory: run.url)
             episodes = LockedValue(try CSVWriter(url: run.episodesURL,
-                                                 header: RunDirectory.episodesHeader(metrics: configuration.metrics)))
+                                                 header: RunDirectory.episodesHeader(metrics: configuration.metrics,
+                                                                                     distributed: configuration.distributed)))
         } catch {
             throw TrainingError.unwritable(path: run.url.path, reason: "\(error)")
         }
@@ -54,7 +55,8 @@ final class RunOutputs: WorkerReporter {
         // episodes.csv in episode order and the frame column never goes back.
         episodes.withLockedValue { episodes in
             let (number, counters) = statistics.addEpisode(episode)
-            var row = [String(episode.worker), String(number), String(counters.frames),
+            var row = configuration.distributed ? [String(episode.rank)] : []
+            row += [String(episode.worker), String(number), String(counters.frames),
                        String(format: "%.3f", counters.elapsedSeconds),
                        String(format: "%g", episode.rawReturn), String(episode.length)]
             for index in configuration.metrics.indices {
@@ -98,6 +100,7 @@ final class RunOutputs: WorkerReporter {
     }
 
     func shouldRecordGIF(worker: Int, localEpisode: Int) -> Bool {
+        // (Only rank 0's workers report here directly; other ranks' report no GIFs.)
         guard worker == 0, configuration.gifEveryEpisodes > 0, localEpisode % configuration.gifEveryEpisodes == 0 else { return false }
         // At most one GIF per gifMinimumSeconds (the first claim always succeeds).
         return lastGIF.withLockedValue { last in

@@ -26,6 +26,9 @@ public final class Trainer {
     public var log: ((String) -> Void)?
     /// Called about once a second with the progress line; nil for no progress display.
     public var progress: ((String) -> Void)?
+    /// Set when training stops (before the final checkpoint): no update may reach the global
+    /// parameters after it (a `--distributed` job's rank 0 answers "stop" from then on).
+    public let stopping = StopFlag()
 
     /// A new run, or a resumed one (`resumeFrom` = the run directory).
     ///
@@ -102,38 +105,17 @@ public final class Trainer {
     /// progress line once a second.
     @discardableResult
     public func train(stopRequested: @escaping () -> Bool = { false }) throws -> TrainingStatistics.Counters {
-        let stop = StopFlag()
-        let failures = LockedValue<[Error]>([])
-        let done = DispatchGroup()
-        let environmentsPerWorker = configuration.envsPerWorker
-        for index in 0..<configuration.workers {
-            done.enter()
-            let worker = Worker(index: index, configuration: configuration, shared: shared, statistics: statistics,
-                                reporter: outputs, actionCount: actionCount) { [makeEnvironment] number in
-                try makeEnvironment(index * environmentsPerWorker + number)
-            }
-            // Workers are long-lived threads: the engines they spawn are tied to the spawning thread's life.
-            let thread = Thread {
-                defer { done.leave() }
-                do { try worker.run(shouldStop: { stop.isSet }) } catch {
-                    failures.withLockedValue { $0.append(error) }
-                    stop.set()
-                }
-            }
-            thread.name = "a3c-worker-\(index)"
-            thread.stackSize = 16 << 20
-            thread.start()
-        }
-
+        let pool = WorkerPool(configuration: configuration, global: shared, statistics: statistics, reporter: outputs,
+                              actionCount: actionCount, makeEnvironment: makeEnvironment)
         var nextProgress = Date()
         var stopReason = "budget reached"
         var lastCheckpoint = (episodes: statistics.snapshot().episodes, time: Date())
         var lastSummary = (episodes: lastCheckpoint.episodes, time: Date.distantPast)
         var writeFailure: String?
         while true {
-            if done.wait(timeout: .now() + 0.05) == .success { stopReason = "all workers stopped"; break }
+            if pool.wait(seconds: 0.05) { stopReason = "all workers stopped"; break }
             if stopRequested() { stopReason = "interrupted"; break }
-            if stop.isSet { stopReason = "a worker failed"; break }
+            if pool.stop.isSet { stopReason = "a worker failed"; break }
             if let failure = outputs.writeFailure { writeFailure = failure; stopReason = "the run directory cannot be written"; break }
             let counters = statistics.snapshot()
             if budgetReached(counters) { break }
@@ -154,8 +136,8 @@ public final class Trainer {
                 nextProgress = Date(timeIntervalSinceNow: 1)
             }
         }
-        stop.set()
-        done.wait()
+        stopping.set()
+        pool.stopAndWait()
         let counters = statistics.snapshot()
         progress?(progressLine(counters))
         log?("stopping: \(stopReason)")
@@ -176,8 +158,15 @@ public final class Trainer {
             throw TrainingError.runDirectoryFailed(run: run.url.path, reason: failure,
                                                    lastCheckpoint: checkpoints.checkpoints().last?.path)
         }
-        if let failure = failures.withLockedValue({ $0.first }) { throw failure }
+        if let failure = pool.firstFailure { throw failure }
         return counters
+    }
+
+    /// Another rank's statistics and episodes (rank 0 of a `--distributed` job): they count towards
+    /// the budget, the progress line, episodes.csv and TensorBoard as the local workers' do.
+    func mergeRemote(_ delta: TrainingStatistics.Delta, episodes: [EpisodeReport]) {
+        statistics.merge(delta)
+        for episode in episodes { outputs.episodeFinished(episode) }
     }
 
     /// The global L2 norm of the global parameters (the seed's "Var Norm"), from a copy taken under

@@ -51,12 +51,24 @@ public final class TrainingStatistics: Sendable {
 
     public static let rollingWindow = 100
 
+    /// What one process of a `--distributed` job adds to the job's statistics between two messages
+    /// to rank 0: counter increments, the sums of the update statistics, and the workers' time.
+    public struct Delta: Codable, Sendable, Equatable {
+        public var frames = 0, steps = 0, updates = 0, skippedUpdates = 0, engineRestarts = 0
+        /// Sums over the `updates` (rank 0 divides when it writes a summary).
+        public var valueLoss = 0.0, policyLoss = 0.0, entropy = 0.0, gradientNorm = 0.0
+        public var phases = WorkerPhases()
+        public init() {}
+    }
+
     /// What the lock guards.
     private struct State {
         var counters: Counters
         var pending = Summary()
         /// The workers' time, summed over workers, this session.
         var phases = WorkerPhases()
+        /// The counters and phases when `takeDelta()` was last called.
+        var reported: (counters: Counters, phases: WorkerPhases)?
     }
     private let state: LockedValue<State>
     private let sessionStart = Date()
@@ -143,6 +155,43 @@ public final class TrainingStatistics: Sendable {
     private static func push(_ value: Double, to window: inout [Double]) {
         window.append(value)
         if window.count > rollingWindow { window.removeFirst() }
+    }
+
+    /// What was added since the previous call (everything, the first time), and a reset of the
+    /// update sums: what a rank of a `--distributed` job sends to rank 0.
+    public func takeDelta() -> Delta {
+        state.withLockedValue { state in
+            let before = state.reported ?? (Counters(), WorkerPhases())
+            var delta = Delta()
+            delta.frames = state.counters.frames - before.counters.frames
+            delta.steps = state.counters.steps - before.counters.steps
+            delta.updates = state.pending.updates
+            delta.skippedUpdates = state.counters.skippedUpdates - before.counters.skippedUpdates
+            delta.engineRestarts = state.counters.engineRestarts - before.counters.engineRestarts
+            delta.valueLoss = state.pending.valueLoss; delta.policyLoss = state.pending.policyLoss
+            delta.entropy = state.pending.entropy; delta.gradientNorm = state.pending.gradientNorm
+            delta.phases = state.phases - before.phases
+            state.pending.valueLoss = 0; state.pending.policyLoss = 0; state.pending.entropy = 0
+            state.pending.gradientNorm = 0; state.pending.updates = 0
+            state.reported = (state.counters, state.phases)
+            return delta
+        }
+    }
+
+    /// Adds another process's `Delta` (rank 0 of a `--distributed` job): its frames count towards
+    /// the budget and the progress line, its updates towards the next summary.
+    public func merge(_ delta: Delta) {
+        state.withLockedValue { state in
+            state.counters.frames += delta.frames
+            state.counters.steps += delta.steps
+            state.counters.updates += delta.updates
+            state.counters.skippedUpdates += delta.skippedUpdates
+            state.counters.engineRestarts += delta.engineRestarts
+            state.pending.updates += delta.updates
+            state.pending.valueLoss += delta.valueLoss; state.pending.policyLoss += delta.policyLoss
+            state.pending.entropy += delta.entropy; state.pending.gradientNorm += delta.gradientNorm
+            state.phases = state.phases + delta.phases
+        }
     }
 
     /// The means since the last call, and a reset.

@@ -4,8 +4,10 @@ import Telemetry
 import ViZDoom
 
 /// A finished episode, as a worker reports it.
-public struct EpisodeReport: Sendable, Equatable {
-    /// The worker that played it.
+public struct EpisodeReport: Codable, Sendable, Equatable {
+    /// The process that played it (its rank in a `--distributed` job, else 0).
+    public var rank: Int
+    /// The worker that played it, within its process.
     public var worker: Int
     /// The scenario's own return: the sum of its raw rewards (no scale, no shaping).
     public var rawReturn: Double
@@ -16,8 +18,8 @@ public struct EpisodeReport: Sendable, Equatable {
     /// The configuration's score metrics, in order (nil where one could not be computed).
     public var metrics: [Double?]
 
-    public init(worker: Int, rawReturn: Double, length: Int, meanValue: Double, metrics: [Double?] = []) {
-        self.worker = worker; self.rawReturn = rawReturn; self.length = length; self.meanValue = meanValue
+    public init(rank: Int = 0, worker: Int, rawReturn: Double, length: Int, meanValue: Double, metrics: [Double?] = []) {
+        self.rank = rank; self.worker = worker; self.rawReturn = rawReturn; self.length = length; self.meanValue = meanValue
         self.metrics = metrics
     }
 }
@@ -55,6 +57,8 @@ public protocol WorkerReporter: AnyObject {
 /// returns and advantages, and the network's activations.
 public final class Worker {
     public let index: Int
+    /// The process's rank (0 outside a `--distributed` job).
+    public let rank: Int
     private let configuration: TrainingConfiguration
     private let replica: ParameterReplica
     private var network: ActorCriticNetwork { replica.network }
@@ -88,7 +92,9 @@ public final class Worker {
 
     /// - makeEnvironment: environment number in 0..<E -> a new environment (called again to replace one
     ///   whose engine failed).
-    public init(index: Int, configuration: TrainingConfiguration, shared: SharedParameters,
+    /// - rank: the process's rank in a `--distributed` job (0 otherwise): it seeds the action sampling
+    ///   apart from the same worker of the other ranks.
+    public init(index: Int, rank: Int = 0, configuration: TrainingConfiguration, shared: GlobalParameters,
                 statistics: TrainingStatistics, reporter: WorkerReporter?, actionCount: Int,
                 makeEnvironment: @escaping (Int) throws -> Environment) {
         self.index = index
@@ -101,7 +107,8 @@ public final class Worker {
         replica = ParameterReplica(network: ActorCriticNetwork(actionCount: actionCount, maxSteps: t, maxRows: e,
                                                                seed: configuration.seed),
                                    global: shared)
-        random = Xoshiro256StarStar(seed: configuration.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index + 1))
+        random = Xoshiro256StarStar(seed: configuration.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(rank &* 10_000 &+ index &+ 1))
+        self.rank = rank
         coefficients = A3CLossCoefficients(valueLoss: configuration.valueLossCoefficient,
                                            entropy: configuration.entropyCoefficient)
         players = (0..<e).map { _ in _EnvironmentPlayer(rolloutLength: t) }
@@ -276,6 +283,9 @@ public final class Worker {
             player.computeTargets(gamma: configuration.gamma, lambda: configuration.gaeLambda,
                                   actions: &actions, returns: &returns, advantages: &advantages)
         }
+        // Stopping: the rollout is dropped, as a partial one would be (an update now could reach the
+        // global parameters after the final checkpoint).
+        if shouldStop() { network.discardRecording(); return }
         replica.zeroGradients()
         let loss = network.backwardRecorded(actions: actions, returns: returns, advantages: advantages,
                                             coefficients: coefficients)
@@ -283,8 +293,15 @@ public final class Worker {
         // A NaN or Inf never reaches the global parameters: the update skips a non-finite gradient.
         let lossIsFinite = loss.total.isFinite && loss.valueLoss.isFinite && loss.policyLoss.isFinite
         // Fused: the update also refreshes the local parameters and zeroes the gradients (see ParameterReplica).
-        let gradientNorm = lossIsFinite ? replica.applyGradients(maxGradientNorm: configuration.maxGradientNorm) : .nan
+        let update = lossIsFinite ? replica.applyGradients(maxGradientNorm: configuration.maxGradientNorm)
+            : SharedParameters.Update(gradientNorm: .nan, generation: nil)
+        let gradientNorm = update.gradientNorm
         phases.optimizer += clock.lap()
+        if gradientNorm.isFinite && update.generation == nil {
+            // Finite but not applied: the global parameters are gone (a --distributed job stopping).
+            network.discardRecording()
+            return
+        }
         if gradientNorm.isFinite {
             statistics.addUpdate(valueLoss: loss.valueLoss, policyLoss: loss.policyLoss, entropy: loss.entropy,
                                  gradientNorm: gradientNorm)
@@ -299,7 +316,7 @@ public final class Worker {
         }
 
         for player in players where player.episodeFinished {
-            reporter?.episodeFinished(EpisodeReport(worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
+            reporter?.episodeFinished(EpisodeReport(rank: rank, worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
                                                     meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
                                                     metrics: player.metrics))
             if player.recordingGIF && player.gifFrameCount > 0 {

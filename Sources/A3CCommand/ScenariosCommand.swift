@@ -12,6 +12,24 @@ struct ScenariosCommand: ParsableCommand {
     @Argument(help: "Show only this scenario, with every action of its preset.")
     var name: String?
 
+    @Flag(help: "Print the presets as one JSON array (name, summary, actions, reward_scale, frame_skip, episode_timeout, metrics, reference, source).")
+    var json = false
+
+    /// A preset as `--json` prints it.
+    struct PresetJSON: Encodable {
+        let name: String, summary: String, actions: String, rewardScale: Float, frameSkip: Int
+        let episodeTimeout: Int?, metrics: [String], reference: String, source: String
+        enum CodingKeys: String, CodingKey {
+            case name, summary, actions, metrics, reference, source
+            case rewardScale = "reward_scale", frameSkip = "frame_skip", episodeTimeout = "episode_timeout"
+        }
+        init(_ preset: ScenarioPreset) {
+            name = preset.name; summary = preset.summary; actions = preset.actions.description
+            rewardScale = preset.rewardScale; frameSkip = preset.frameSkip; episodeTimeout = preset.episodeTimeout
+            metrics = preset.metrics.map(\.columnName); reference = preset.reference.score; source = preset.reference.source
+        }
+    }
+
     /// What a scenario without a preset gets.
     static var withoutPresetNote: String {
         "no preset: one action per button, reward scale \(format(ScenarioPreset.rewardScaleWithoutPreset))"
@@ -21,6 +39,10 @@ struct ScenariosCommand: ParsableCommand {
     static let maxListedActions = 12
 
     func run() throws {
+        if json {
+            try printJSON(ScenarioPreset.all.filter { name == nil || $0.name == name }.map(PresetJSON.init))
+            return
+        }
         let catalog = try ScenarioCatalog()
         if let name {
             let scenario = try catalog.scenario(named: name)

@@ -1,6 +1,7 @@
 import A3C
 import ArgumentParser
 import Foundation
+import MessagePassing
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,10 +22,45 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress display and no per-worker notes; only the run's landmarks and the final summary.")
     var quiet = false
 
+    @Flag(help: "Train across the processes of `mpirun -np N` (and their hosts): every rank runs --workers workers; rank 0 holds the global parameters and the run directory. See the README, \"Across hosts\".")
+    var distributed = false
+
     func validate() throws {
         if resume != nil, !options.fixedByRun.isEmpty {
             throw ValidationError("\(options.fixedByRun.joined(separator: ", ")) cannot change when resuming: the run keeps its settings (see its config.json)")
         }
+        if distributed && !MPILaunch.isLaunched {
+            throw ValidationError("--distributed needs the processes of mpirun: mpirun -np N \(CommandLine.arguments.first ?? "a3c") train --distributed ... (see the README, \"Across hosts\")")
+        }
+        if !distributed && MPILaunch.isLaunched && MPILaunch.size > 1 {
+            throw ValidationError("started by mpirun with \(MPILaunch.size) processes but without --distributed: each would train on its own; add --distributed to train together")
+        }
+    }
+
+    /// The trainer of a new run, or of the resumed one (rank 0 only in a distributed job).
+    private func makeTrainer(console: Console) throws -> Trainer {
+        if let resume {
+            let (run, saved) = try RunDirectory.open(resume)
+            var configuration = try options.applied(to: saved)
+            // A resumed session gets the budget the user gives now, or the original session's.
+            if options.maxMinutes == nil && options.maxFrames == nil { configuration.maxMinutes = saved.maxMinutes }
+            if saved.distributed != distributed {
+                throw ValidationError("\(run.url.path) was trained \(saved.distributed ? "with" : "without") --distributed: resume it the same way (its episodes.csv \(saved.distributed ? "has" : "has no") rank column)")
+            }
+            try configuration.validate()
+            let trainer = try Trainer(configuration: configuration, resumeFrom: run, log: console.line)
+            if let maxFrames = configuration.maxFrames, trainer.statistics.snapshot().frames >= maxFrames {
+                throw ValidationError("the run already has \(trainer.statistics.snapshot().frames) frames (--max-frames \(maxFrames)); pass a larger --max-frames or a --max-minutes to train more")
+            }
+            try run.writeConfiguration(configuration)
+            return trainer
+        }
+        var configuration = try options.applied()
+        configuration.distributed = distributed
+        let trainer = try Trainer(configuration: configuration, log: console.line)
+        console.line("run directory: \(trainer.run.url.path)")
+        console.line("watch it:      tensorboard --logdir \(configuration.logdir)")
+        return trainer
     }
 
     func run() throws {
@@ -32,42 +68,58 @@ struct TrainCommand: ParsableCommand {
         let signals = TerminationSignals()
         let console = Console(quiet: quiet)
         do {
-            let trainer: Trainer
-            if let resume {
-                let (run, saved) = try RunDirectory.open(resume)
-                var configuration = try options.applied(to: saved)
-                // A resumed session gets the budget the user gives now, or the original session's.
-                if options.maxMinutes == nil && options.maxFrames == nil { configuration.maxMinutes = saved.maxMinutes }
-                try configuration.validate()
-                trainer = try Trainer(configuration: configuration, resumeFrom: run, log: console.line)
-                if let maxFrames = configuration.maxFrames, trainer.statistics.snapshot().frames >= maxFrames {
-                    throw ValidationError("the run already has \(trainer.statistics.snapshot().frames) frames (--max-frames \(maxFrames)); pass a larger --max-frames or a --max-minutes to train more")
+            let counters: TrainingStatistics.Counters
+            let runURL: URL
+            if distributed {
+                var progress: (@Sendable (String) -> Void)?
+                if !quiet { progress = { text in console.progress(text) } }
+                let outcome = try DistributedTraining.run(makeTrainer: { try makeTrainer(console: console) },
+                                                          stopRequested: { signals.requested },
+                                                          log: { console.line($0) }, progress: progress)
+                console.finishProgress()
+                guard outcome.rank == 0, let final = outcome.counters else {
+                    if signals.requested { throw ExitCode(signals.exitStatus) }
+                    return  // the other ranks print nothing: rank 0 reports for the job
                 }
-                try run.writeConfiguration(configuration)
+                counters = final
+                for line in outcome.rankLines { print(line) }
+                print(outcome.consistent ? "every rank's updates were applied once, and every rank holds the final parameters"
+                      : "WARNING: the ranks' update counts or final parameters do not match rank 0's (see the lines above)")
+                runURL = outcome.runDirectory!
             } else {
-                let configuration = try options.applied()
-                trainer = try Trainer(configuration: configuration, log: console.line)
-                console.line("run directory: \(trainer.run.url.path)")
-                console.line("watch it:      tensorboard --logdir \(configuration.logdir)")
+                let trainer = try makeTrainer(console: console)
+                console.line("training \(trainer.configuration.scenario) with \(trainer.configuration.workers) workers x \(trainer.configuration.envsPerWorker) environments, \(trainer.actionCount) actions, frame skip \(trainer.configuration.frameSkip)")
+                if !quiet { trainer.progress = console.progress }
+                counters = try trainer.train(stopRequested: { signals.requested })
+                console.finishProgress()
+                runURL = trainer.run.url
             }
-            console.line("training \(trainer.configuration.scenario) with \(trainer.configuration.workers) workers, \(trainer.actionCount) actions, frame skip \(trainer.configuration.frameSkip)")
-            if !quiet { trainer.progress = console.progress }
-            let counters = try trainer.train(stopRequested: { signals.requested })
-            console.finishProgress()
-            let mean = TrainingStatistics.rollingMean(counters.recentReturns).map { String(format: "%.1f", $0) } ?? "-"
-            print("done: \(counters.frames) frames, \(counters.episodes) episodes, \(counters.updates) updates in \(String(format: "%.0f", counters.elapsedSeconds)) s; mean return of the last \(counters.recentReturns.count) episodes: \(mean)")
-            if counters.engineRestarts > 0 || counters.skippedUpdates > 0 {
-                print("engine restarts: \(counters.engineRestarts), skipped updates: \(counters.skippedUpdates)")
-            }
-            print("run directory: \(trainer.run.url.path)")
-            // The command as the user invoked it (e.g. .build/release/a3c), so the hints can be pasted.
-            let a3c = CommandLine.arguments.first ?? "a3c"
-            print("watch the agent play:  \(a3c) play \(trainer.run.url.path) --episodes 5 --gif play.gif")
-            print("continue training:     \(a3c) train --resume \(trainer.run.url.path) --max-minutes 5")
+            summarize(counters, run: runURL)
             if signals.requested { throw ExitCode(signals.exitStatus) }
         } catch {
             console.finishProgress()
             throw error
         }
     }
+
+    private func summarize(_ counters: TrainingStatistics.Counters, run: URL) {
+        let mean = TrainingStatistics.rollingMean(counters.recentReturns).map { String(format: "%.1f", $0) } ?? "-"
+        print("done: \(counters.frames) frames, \(counters.episodes) episodes, \(counters.updates) updates in \(String(format: "%.0f", counters.elapsedSeconds)) s; mean return of the last \(counters.recentReturns.count) episodes: \(mean)")
+        if counters.engineRestarts > 0 || counters.skippedUpdates > 0 {
+            print("engine restarts: \(counters.engineRestarts), skipped updates: \(counters.skippedUpdates)")
+        }
+        print("run directory: \(run.path)")
+        // The command as the user invoked it (e.g. .build/release/a3c), so the hints can be pasted.
+        let a3c = CommandLine.arguments.first ?? "a3c"
+        print("watch the agent play:  \(a3c) play \(run.path) --episodes 5 --gif play.gif")
+        print("continue training:     \(a3c) train --resume \(run.path) --max-minutes 5")
+    }
+}
+
+/// What the launcher told this process, before MPI starts (`MPIWorld.launchEnvironment`).
+enum MPILaunch {
+    /// Whether mpirun (or another MPI launcher) started this process.
+    static var isLaunched: Bool { MPIWorld.isLaunchedByMPIRun }
+    /// The number of processes the launcher started (1 without one).
+    static var size: Int { MPIWorld.launchEnvironment?.size ?? 1 }
 }

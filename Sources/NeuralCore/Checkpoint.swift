@@ -82,16 +82,16 @@ extension ActorCriticNetwork {
     /// The parameters as named tensors with PyTorch names and shapes.
     public func parameterTensors() -> [NamedTensor] { layout.tensors(from: parameters) }
 
-    /// Saves the parameters (atomically) as a safetensors file loadable by PyTorch (see Checkpoint.swift).
+    /// The parameters as the bytes of a safetensors file loadable by PyTorch (see Checkpoint.swift).
     /// Adds "format": "pt" and "a3c.action_count" to `metadata`.
-    public func saveCheckpoint(to url: URL, metadata: [String: String] = [:]) throws {
+    public func checkpointBytes(metadata: [String: String] = [:]) -> [UInt8] {
         var all = metadata
         all["format"] = "pt"
         all["a3c.action_count"] = String(actionCount)
-        try SafeTensors.write(tensors: parameterTensors(), metadata: all, to: url)
+        return SafeTensors.encode(tensors: parameterTensors(), metadata: all)
     }
 
-    /// Loads parameters saved by `saveCheckpoint` (or by PyTorch's safetensors with the same names);
+    /// Loads parameters saved by `checkpointBytes` (or by PyTorch's safetensors with the same names);
     /// returns the file's metadata. Throws, naming the tensor and both shapes, when a shape differs
     /// (e.g. a checkpoint for another action count). Forgets recorded acting steps.
     @discardableResult
@@ -104,11 +104,9 @@ extension ActorCriticNetwork {
 }
 
 extension SharedParameters {
-    /// Saves a consistent snapshot of the global parameters (model file, PyTorch names) and of the optimizer
-    /// state (second file), each written atomically. The snapshot is copied under the lock; the files are
-    /// written after releasing it.
-    public func saveCheckpoint(parametersTo parametersURL: URL, optimizerStateTo optimizerURL: URL,
-                               metadata: [String: String] = [:]) throws {
+    /// A consistent snapshot of the global parameters (the model file's bytes, PyTorch names) and of
+    /// the optimizer state (the second file's), copied under the lock and encoded after releasing it.
+    public func checkpointBytes(metadata: [String: String] = [:]) -> (model: [UInt8], optimizer: [UInt8]) {
         let (parameterTensors, optimizerState, updates) = withLockedReading { state in
             (layout.tensors(from: state.parameters), state.optimizer.stateTensors(layout: layout), state.updateCount)
         }
@@ -118,13 +116,13 @@ extension SharedParameters {
         if let policy = layout.views.first(where: { $0.name == "policy.weight" }) {
             modelMetadata["a3c.action_count"] = String(policy.shape[0])
         }
-        try SafeTensors.write(tensors: parameterTensors, metadata: modelMetadata, to: parametersURL)
         var optimizerMetadata = optimizerState.metadata
         optimizerMetadata["a3c.update_count"] = String(updates)
-        try SafeTensors.write(tensors: optimizerState.tensors, metadata: optimizerMetadata, to: optimizerURL)
+        return (SafeTensors.encode(tensors: parameterTensors, metadata: modelMetadata),
+                SafeTensors.encode(tensors: optimizerState.tensors, metadata: optimizerMetadata))
     }
 
-    /// Restores parameters and optimizer state saved by `saveCheckpoint`, so that a resumed run continues
+    /// Restores parameters and optimizer state saved from `checkpointBytes`, so that a resumed run continues
     /// exactly. Both files are read and validated before anything is changed. Returns the model file's metadata.
     @discardableResult
     public func loadCheckpoint(parametersFrom parametersURL: URL, optimizerStateFrom optimizerURL: URL) throws -> [String: String] {

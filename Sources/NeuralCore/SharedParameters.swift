@@ -8,8 +8,23 @@
 // whether the copy it holds is still current.
 import ThreadSafety
 
+/// The global parameters as a worker's `ParameterReplica` sees them: it copies them in before a
+/// rollout and sends its gradients after it. `SharedParameters` holds them in this process;
+/// `RemoteParameters` (A3C) forwards both calls to the process that holds them (`--distributed`).
+public protocol GlobalParameters: AnyObject, Sendable {
+    /// Names and shapes of the tensors in the flat buffers.
+    var layout: ParameterLayout { get }
+    /// Copies the current global parameters into `destination` unless they are still at generation
+    /// `heldGeneration` (the destination holds them); returns the generation `destination` now holds.
+    func copyParameters(into destination: FloatBuffer, unlessGeneration heldGeneration: Int?) -> Int
+    /// One update with `gradients` clipped to `maxGradientNorm`, the new parameters also written into
+    /// `mirror` and `gradients` zeroed if `zeroingGradients`; nothing happens for a non-finite norm.
+    func apply(gradients: FloatBuffer, maxGradientNorm: Float?, mirror: FloatBuffer?, zeroingGradients: Bool)
+        -> SharedParameters.Update
+}
+
 /// Global parameters and optimizer state, safe to use from many threads.
-public final class SharedParameters: Sendable {
+public final class SharedParameters: GlobalParameters {
     /// What the lock guards.
     public struct State {
         /// The global parameters, (layout.totalCount).
@@ -29,6 +44,11 @@ public final class SharedParameters: Sendable {
         /// The generation the global parameters have after the update, nil if it was not applied
         /// (a NaN or Inf in the gradients).
         public let generation: Int?
+
+        public init(gradientNorm: Float, generation: Int?) {
+            self.gradientNorm = gradientNorm
+            self.generation = generation
+        }
     }
 
     /// Names and shapes of the tensors in the flat buffers.

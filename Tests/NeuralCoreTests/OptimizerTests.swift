@@ -115,7 +115,7 @@ struct OptimizerTests {
         // Worker a applies; its parameters become the new global ones and its gradients zero.
         a.synchronize()
         var copy = fillGradients(a)
-        #expect(a.applyGradients(maxGradientNorm: 40) == plain.apply(gradients: copy, maxGradientNorm: 40).gradientNorm)
+        #expect(a.applyGradients(maxGradientNorm: 40).gradientNorm == plain.apply(gradients: copy, maxGradientNorm: 40).gradientNorm)
         do { let holds = globals(fused) == globals(plain) && a.network.parameters.array == globals(fused); #expect(holds) }
         do { let holds = a.network.gradients.array.allSatisfy { $0 == 0 }; #expect(holds) }
         // Worker b applies in between: a's next sync must bring b's update.
@@ -146,7 +146,7 @@ struct OptimizerTests {
         let before = globals(fused), updates = fused.updateCount
         _ = fillGradients(a)
         a.network.gradients.pointer[10] = .nan
-        #expect(a.applyGradients(maxGradientNorm: 40).isNaN)
+        #expect(a.applyGradients(maxGradientNorm: 40).gradientNorm.isNaN)
         do { let holds = globals(fused) == before && a.network.parameters.array == before && fused.updateCount == updates; #expect(holds) }
         #expect(a.network.gradients.pointer[10].isNaN)
         a.zeroGradients()

@@ -35,9 +35,9 @@ func expectRejected(_ bytes: [UInt8], _ fragment: String, sourceLocation: Source
 struct SafeTensorsTests {
     @Test("CRC-32: the standard check values, and a byte-at-a-time reference at every length and offset")
     func crc32() {
-        #expect(SafeTensors.CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
-        #expect(SafeTensors.CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
-        #expect(SafeTensors.CRC32.checksum([]) == 0)
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
+        #expect(CRC32.checksum([]) == 0)
         func reference(_ bytes: ArraySlice<UInt8>) -> UInt32 {
             var crc: UInt32 = 0xFFFF_FFFF
             for byte in bytes {
@@ -52,22 +52,22 @@ struct SafeTensorsTests {
         for start in 0..<9 {
             for end in [start, start + 1, start + 7, start + 8, start + 9, start + 63, 5_000] {
                 let slice = bytes[start..<end]
-                let fast = slice.withUnsafeBytes { SafeTensors.CRC32.checksum($0) }
+                let fast = slice.withUnsafeBytes { CRC32.checksum($0) }
                 if fast != reference(slice) { mismatches += 1 }
             }
         }
         #expect(mismatches == 0)
     }
 
-    @Test("network round trip: PyTorch names and shapes, bit-identical parameters, atomic write leaves no temp file")
+    @Test("network round trip: PyTorch names and shapes, bit-identical parameters, the same bytes every time")
     func networkRoundTrip() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("model.safetensors")
         let network = ActorCriticNetwork(actionCount: 3, seed: 1)
-        try network.saveCheckpoint(to: url, metadata: ["run": "test \"quoted\"\n"])
-        try network.saveCheckpoint(to: url, metadata: ["run": "test \"quoted\"\n"]) // replacing works too
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.safetensors"])
+        let bytes = network.checkpointBytes(metadata: ["run": "test \"quoted\"\n"])
+        #expect(network.checkpointBytes(metadata: ["run": "test \"quoted\"\n"]) == bytes)  // sorted keys: deterministic
+        try Data(bytes).write(to: url)
         let file = try SafeTensors.read(from: url)
         let expectedShapes: [String: [Int]] = [
             "conv1.weight": [16, 1, 8, 8], "conv1.bias": [16], "conv2.weight": [32, 16, 4, 4], "conv2.bias": [32],
@@ -82,7 +82,7 @@ struct SafeTensorsTests {
         try restored.loadCheckpoint(from: url)
         do { let same = restored.parameters.array == network.parameters.array; #expect(same) }  // a Bool: a failing array #expect diffs every element for minutes
         // The 8-byte header length is followed by an 8-byte aligned header.
-        let bytes = [UInt8](try Data(contentsOf: url))
+        // (the file read back is `bytes`)
         let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         #expect((8 + headerLength) % 8 == 0)
     }
@@ -92,7 +92,7 @@ struct SafeTensorsTests {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("model.safetensors")
-        try ActorCriticNetwork(actionCount: 3, seed: 1).saveCheckpoint(to: url)
+        try Data(ActorCriticNetwork(actionCount: 3, seed: 1).checkpointBytes()).write(to: url)
         let other = ActorCriticNetwork(actionCount: 4, seed: 1)
         let before = other.parameters.array
         do {
@@ -119,7 +119,9 @@ struct SafeTensorsTests {
         let original = SharedParameters(layout: layout, initialParameters: initial, optimizer: Adam(parameterCount: layout.totalCount, learningRate: 0.05))
         original.apply(gradients: gradients[0], maxGradientNorm: nil)
         original.apply(gradients: gradients[1], maxGradientNorm: nil)
-        try original.saveCheckpoint(parametersTo: modelURL, optimizerStateTo: optimizerURL)
+        let files = original.checkpointBytes()
+        try Data(files.model).write(to: modelURL)
+        try Data(files.optimizer).write(to: optimizerURL)
         let optimizerFile = try SafeTensors.read(from: optimizerURL)
         #expect(Set(optimizerFile.tensors.map(\.name)) == ["adam.m.w", "adam.m.b", "adam.v.w", "adam.v.b"])
         #expect(optimizerFile.metadata["adam.step"] == "2")
@@ -152,7 +154,7 @@ struct SafeTensorsTests {
         expectRejected(rawFile(header: "{}", declaredLength: UInt64.max), "exceeds the limit")
         expectRejected(rawFile(header: "{}", declaredLength: 1 << 40), "exceeds the limit")
         expectRejected(rawFile(header: "{}", declaredLength: 50_000_000), "file truncated")
-        expectRejected(rawFile(header: "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}", data: four), "bad JSON")
+        expectRejected(rawFile(header: "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}", data: four), "not valid JSON")
         expectRejected(rawFile(header: "[1,2]"), "not a JSON object")
         expectRejected(rawFile(header: "{\"a\":{\"dtype\":\"F16\",\"shape\":[8],\"data_offsets\":[0,16]}}", data: four), "dtype F16")
         expectRejected(rawFile(header: "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", data: four), "needs 12")
@@ -166,7 +168,9 @@ struct SafeTensorsTests {
         expectRejected(rawFile(header: "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,16]}}", data: four), "more elements")
         expectRejected(rawFile(header: "{\"__metadata__\":{\"k\":1}}"), "not a string")
         expectRejected(rawFile(header: "{\"a\":{\"shape\":[4],\"data_offsets\":[0,16]}}", data: four), "no dtype")
-        expectRejected(rawFile(header: String(repeating: "[", count: 100)), "nesting")
+        expectRejected(rawFile(header: String(repeating: "[", count: 100)), "not valid JSON")
+        expectRejected(rawFile(header: "[1, 2]"), "not a JSON object")
+        expectRejected(rawFile(header: "{\"a\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,16]}}", data: four), "non-negative integers")
         var corrupted = good
         corrupted[corrupted.count - 1] ^= 0x01
         expectRejected(corrupted, "CRC-32")

@@ -1,0 +1,249 @@
+import Foundation
+import MessagePassing
+import NeuralCore
+import ThreadSafety
+
+/// A rank's communication thread: the one thread that calls MPI (MPI_THREAD_FUNNELED), and what
+/// the rest of the process hands to it and learns from it. `communicate()` runs on that thread from
+/// MPI_Init to MPI_Finalize; every other method is for the other threads.
+final class _RankLink: @unchecked Sendable {
+    private let world = LockedValue<(rank: Int, size: Int)?>(nil)
+    private let worldReady = DispatchSemaphore(value: 0)
+    private let welcomeReady = DispatchSemaphore(value: 0)
+    private let ended = DispatchSemaphore(value: 0)
+    private let role = LockedValue<Role?>(nil)
+    private let errors = LockedValue<[Error]>([])
+    private let workersDone = LockedValue<(done: Bool, failure: String?)>((false, nil))
+    private(set) var welcome: RankWelcome?
+    private(set) var welcomeParameters: FloatBuffer?
+
+    private enum Role {
+        case server(_ServerState)
+        case client(_ClientState)
+        case failed(String)
+    }
+
+    /// The first MPI or protocol error, if any.
+    var failure: Error? { errors.withLockedValue { $0.first } }
+
+    // MARK: - For the other threads
+
+    func waitForWorld() throws -> (rank: Int, size: Int) {
+        worldReady.wait()
+        if let failure { throw failure }
+        return world.withLockedValue { $0! }
+    }
+
+    func waitForWelcome() throws -> RankWelcome {
+        welcomeReady.wait()
+        if let failure { throw failure }
+        return welcome!
+    }
+
+    func startServing(_ server: _ServerState) { role.withLockedValue { $0 = .server(server) } }
+    func startClient(_ client: _ClientState) { role.withLockedValue { $0 = .client(client) } }
+    /// Rank 0 could not start its trainer: the job ends (MPI_Abort), the error explains why.
+    func fail(_ error: Error) { role.withLockedValue { $0 = .failed("\(error)") } }
+    func workersEnded(failure: Error?) { workersDone.withLockedValue { $0 = (true, failure.map { "\($0)" }) } }
+
+    /// Waits until the communication thread has finalized MPI (or failed). Idempotent.
+    func waitForEnd() {
+        ended.wait()
+        ended.signal()
+    }
+
+    private func record(_ error: Error) { errors.withLockedValue { $0.append(error) } }
+
+    // MARK: - On the communication thread
+
+    func communicate() {
+        defer { ended.signal() }
+        let mpi: MPIWorld
+        do { mpi = try MPIWorld() } catch {
+            record(error)
+            worldReady.signal(); welcomeReady.signal()
+            return
+        }
+        world.withLockedValue { $0 = (mpi.rank, mpi.size) }
+        worldReady.signal()
+        do {
+            if mpi.rank == 0 {
+                try runServer(mpi)
+            } else {
+                try receiveWelcome(mpi)
+                welcomeReady.signal()
+                try runClient(mpi)
+            }
+            try mpi.finalize()
+        } catch {
+            record(error)
+            welcomeReady.signal()
+            // A broken exchange cannot end cleanly: end the whole job now (mpirun ends every rank).
+            FileHandle.standardError.write(Data("rank \(mpi.rank): \(error); ending the job\n".utf8))
+            mpi.abort(code: 1)
+        }
+    }
+
+    /// Waits for the main thread to hand over a role.
+    private func awaitRole() -> Role {
+        while true {
+            if let role = role.withLockedValue({ $0 }) { return role }
+            usleep(1000)
+        }
+    }
+
+    // MARK: Rank 0
+
+    private func runServer(_ mpi: MPIWorld) throws {
+        let role = awaitRole()
+        guard case .server(let server) = role else {
+            if case .failed(let message) = role {
+                FileHandle.standardError.write(Data("rank 0: \(message); ending the job\n".utf8))
+                mpi.abort(code: 1)
+            }
+            return
+        }
+        let trainer = server.trainer
+        let shared = trainer.shared
+        let count = shared.layout.totalCount
+        let parameters = FloatBuffer(count: count), gradients = FloatBuffer(count: count)
+        var generation = shared.copyParameters(into: parameters, unlessGeneration: nil)
+        let welcome = RankWelcome(configuration: trainer.configuration, generation: generation, parameterCount: count,
+                                  ranks: mpi.size)
+        let header = try DistributedCoding.encode(welcome)
+        for rank in 1..<mpi.size {
+            try mpi.send(bytes: header, to: rank, tag: DistributedTag.welcome)
+            try mpi.send(floats: UnsafeBufferPointer(parameters.buffer), to: rank, tag: DistributedTag.welcome)
+        }
+        var finals = Set<Int>(), goodbyes = Set<Int>()
+        var endedAt: Date?
+        var finalChecksum: UInt32?
+        while goodbyes.count < mpi.size - 1 {
+            guard let envelope = try mpi.tryProbe(tag: DistributedTag.request) else {
+                if server.trainerFinished.isSet {
+                    endedAt = endedAt ?? Date()
+                    if finalChecksum == nil && finals.count == mpi.size - 1 {
+                        // Every rank has stopped and the trainer has too: the parameters are final.
+                        generation = shared.copyParameters(into: parameters, unlessGeneration: nil)
+                        finalChecksum = CRC32.checksum(UnsafeRawBufferPointer(parameters.buffer))
+                        for rank in finals {
+                            try reply(mpi, ServerReply(stop: true, generation: generation), parameters: parameters, to: rank)
+                        }
+                    }
+                    if Date().timeIntervalSince(endedAt!) > DistributedTraining.endTimeout {
+                        throw TrainingError.workerFailed("ranks \((1..<mpi.size).filter { !goodbyes.contains($0) }.map(String.init).joined(separator: ", ")) did not end within \(Int(DistributedTraining.endTimeout)) s of rank 0")
+                    }
+                }
+                usleep(useconds_t(DistributedTraining.pollInterval * 1e6))
+                continue
+            }
+            let source = envelope.source
+            let report = try DistributedCoding.decode(RankReport.self, from: mpi.receiveBytes(from: source, tag: DistributedTag.request).bytes)
+            trainer.mergeRemote(report.delta, episodes: report.episodes)
+            switch report.kind {
+            case .update:
+                _ = try mpi.receive(floats: gradients.buffer, from: source, tag: DistributedTag.request)
+                if trainer.stopping.isSet || server.trainerFinished.isSet {
+                    try reply(mpi, ServerReply(stop: true, generation: nil), to: source)
+                } else {
+                    // Clipped on the rank already: applied as they are, the new parameters mirrored for the reply.
+                    let update = shared.apply(gradients: gradients, maxGradientNorm: nil, mirror: parameters)
+                    if let applied = update.generation {
+                        server.recordApplied(rank: source)
+                        try reply(mpi, ServerReply(stop: false, generation: applied), parameters: parameters, to: source)
+                    } else {
+                        try reply(mpi, ServerReply(stop: false, generation: nil), to: source)
+                    }
+                }
+            case .statistics:
+                try reply(mpi, ServerReply(stop: trainer.stopping.isSet || server.trainerFinished.isSet, generation: nil), to: source)
+            case .final:
+                if let failure = report.failure { server.recordFailure(rank: source, failure) }
+                server.recordSent(rank: source, report.acknowledgedUpdates ?? 0)
+                finals.insert(source)
+                if finalChecksum != nil {  // a rank that ends after the others were answered
+                    try reply(mpi, ServerReply(stop: true, generation: generation), parameters: parameters, to: source)
+                }
+            case .goodbye:
+                if finalChecksum == nil {
+                    finalChecksum = CRC32.checksum(UnsafeRawBufferPointer(parameters.buffer))
+                }
+                server.recordFinal(rank: source, holds: report.parameterChecksum == finalChecksum)
+                goodbyes.insert(source)
+            }
+        }
+    }
+
+    private func reply(_ mpi: MPIWorld, _ reply: ServerReply, parameters: FloatBuffer? = nil, to rank: Int) throws {
+        try mpi.send(bytes: DistributedCoding.encode(reply), to: rank, tag: DistributedTag.reply)
+        if reply.generation != nil, let parameters {
+            try mpi.send(floats: UnsafeBufferPointer(parameters.buffer), to: rank, tag: DistributedTag.reply)
+        }
+    }
+
+    // MARK: Other ranks
+
+    private func receiveWelcome(_ mpi: MPIWorld) throws {
+        let header = try mpi.receiveBytes(from: 0, tag: DistributedTag.welcome).bytes
+        let welcome = try DistributedCoding.decode(RankWelcome.self, from: header)
+        let parameters = FloatBuffer(count: welcome.parameterCount)
+        let message = try mpi.receive(floats: parameters.buffer, from: 0, tag: DistributedTag.welcome)
+        guard message.byteCount == 4 * welcome.parameterCount else {
+            throw TrainingError.incompatibleCheckpoint("rank 0 announced \(welcome.parameterCount) parameters and sent \(message.byteCount / 4)")
+        }
+        self.welcome = welcome
+        welcomeParameters = parameters
+    }
+
+    private func runClient(_ mpi: MPIWorld) throws {
+        guard case .client(let client) = awaitRole() else { return }
+        let remote = client.remote
+        var acknowledged = 0
+        var lastReport = Date()
+
+        /// Sends a report (and the gradients of an update), waits for the reply without spinning,
+        /// and receives the parameters it brings into `remote.latest`.
+        func exchange(_ kind: RankReport.Kind, gradients: FloatBuffer? = nil, failure: String? = nil,
+                      checksum: UInt32? = nil) throws -> ServerReply {
+            let report = RankReport(kind: kind, rank: client.rank, delta: client.statistics.takeDelta(),
+                                    episodes: client.reporter.takeEpisodes(), failure: failure,
+                                    acknowledgedUpdates: kind == .final ? acknowledged : nil, parameterChecksum: checksum)
+            try mpi.send(bytes: DistributedCoding.encode(report), to: 0, tag: DistributedTag.request)
+            if let gradients { try mpi.send(floats: UnsafeBufferPointer(gradients.buffer), to: 0, tag: DistributedTag.request) }
+            lastReport = Date()
+            guard kind != .goodbye else { return ServerReply(stop: true, generation: nil) }
+            _ = try mpi.probe(from: 0, tag: DistributedTag.reply, pollInterval: DistributedTraining.pollInterval)
+            let reply = try DistributedCoding.decode(ServerReply.self, from: mpi.receiveBytes(from: 0, tag: DistributedTag.reply).bytes)
+            if let generation = reply.generation {
+                try remote.latest.withLockedValue { latest in
+                    _ = try mpi.receive(floats: latest.parameters.buffer, from: 0, tag: DistributedTag.reply)
+                    latest.generation = generation
+                }
+            }
+            return reply
+        }
+
+        while true {
+            if let update = remote.takePending() {
+                guard !remote.stopped.isSet else { update.finish(generation: nil); continue }
+                let reply = try exchange(.update, gradients: update.gradients)
+                if reply.generation != nil { acknowledged += 1 }
+                update.finish(generation: reply.generation)
+                if reply.stop { remote.stop() }
+            } else if let (done, failure) = workersDone.withLockedValue({ $0.done ? $0 : nil }), done {
+                remote.stop()
+                let reply = try exchange(.final, failure: failure)
+                guard reply.generation != nil else {
+                    throw TrainingError.workerFailed("rank 0 answered the final report without the final parameters")
+                }
+                let checksum = remote.latest.withLockedValue { CRC32.checksum(UnsafeRawBufferPointer($0.parameters.buffer)) }
+                _ = try exchange(.goodbye, checksum: checksum)
+                return
+            } else if Date().timeIntervalSince(lastReport) >= 1 {
+                if try exchange(.statistics).stop { remote.stop() }
+            } else {
+                usleep(useconds_t(DistributedTraining.pollInterval * 1e6))
+            }
+        }
+    }
+}
