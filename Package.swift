@@ -81,11 +81,14 @@ let package = Package(
         ),
         // Helpers for tests that run the `a3c` executable as a child process (not shipped).
         .target(name: "A3CTestSupport", path: "Tests/A3CTestSupport", swiftSettings: v5),
-        .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom", "A3CTestSupport"], swiftSettings: v5),
+        // Readers of what Telemetry writes (event files, GIFs), for the tests of Telemetry and of the trainer (not shipped).
+        .target(name: "TelemetryTestSupport", dependencies: ["Telemetry"], path: "Tests/TelemetryTestSupport", swiftSettings: v5),
+        .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom", "ThreadSafety", "A3CTestSupport"], swiftSettings: v5),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "_NeuralKernels"], swiftSettings: v5),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: v5),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TelemetryTestSupport"], swiftSettings: v5),
         .testTarget(name: "MessagePassingTests", dependencies: ["MessagePassing", "_MPIShim", "A3CTestSupport"], swiftSettings: v5),
-        .testTarget(name: "A3CTests", dependencies: ["A3C", "ViZDoom", "NeuralCore", "Telemetry", "A3CTestSupport"],
+        .testTarget(name: "A3CTests", dependencies: ["A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry", "A3CTestSupport",
+                                                "TelemetryTestSupport"],
                     swiftSettings: v5),
     ],
     cxxLanguageStandard: .cxx17

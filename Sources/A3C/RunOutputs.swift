@@ -10,8 +10,8 @@ final class RunOutputs: WorkerReporter {
     private let configuration: TrainingConfiguration
     private let statistics: TrainingStatistics
     private let tensorBoard: TensorBoardWriter
-    /// episodes.csv; its lock also orders the episodes (see `episodeFinished`).
-    private let episodes: LockedValue<CSVWriter>
+    /// episodes.csv (nil once closed); its lock also orders the episodes (see `episodeFinished`).
+    private let episodes: LockedValue<CSVWriter?>
     /// Frames and time of the previous summary (for frames/s).
     private let throughput: LockedValue<(frames: Int, time: Date)>
     /// When the last GIF was claimed.
@@ -34,7 +34,7 @@ final class RunOutputs: WorkerReporter {
         self.statistics = statistics
         do {
             tensorBoard = try TensorBoardWriter(logDirectory: run.url)
-            episodes = LockedValue(try CSVWriter(url: run.episodesURL,
+            episodes = LockedValue<CSVWriter?>(try CSVWriter(url: run.episodesURL,
                                                  header: RunDirectory.episodesHeader(metrics: configuration.metrics,
                                                                                      distributed: configuration.distributed)))
         } catch {
@@ -54,6 +54,9 @@ final class RunOutputs: WorkerReporter {
         // Counting the episode and appending its row happen under one lock, so that rows reach
         // episodes.csv in episode order and the frame column never goes back.
         episodes.withLockedValue { episodes in
+            // After `close()` (a distributed job's other ranks may still report while rank 0 ends):
+            // the run's counters are saved already, so the episode is not counted either.
+            guard let episodes else { return }
             let (number, counters) = statistics.addEpisode(episode)
             var row = configuration.distributed ? [String(episode.rank)] : []
             row += [String(episode.worker), String(number), String(counters.frames),
@@ -127,7 +130,7 @@ final class RunOutputs: WorkerReporter {
 
     func checkpointSaved(_ url: URL, counters: TrainingStatistics.Counters) {
         do { try tensorBoard.flush() } catch { recordFailure(tensorBoard.url, error) }
-        do { try episodes.withLockedValue { try $0.flush() } } catch { recordFailure(run.episodesURL, error) }
+        do { try episodes.withLockedValue { try $0?.flush() } } catch { recordFailure(run.episodesURL, error) }
     }
 
     /// Marks a resumed session in TensorBoard at the checkpoint's step, so points that a crashed
@@ -140,7 +143,10 @@ final class RunOutputs: WorkerReporter {
 
     func close() {
         try? tensorBoard.close()
-        episodes.withLockedValue { try? $0.close() }
+        episodes.withLockedValue { episodes in
+            try? episodes?.close()
+            episodes = nil
+        }
     }
 }
 

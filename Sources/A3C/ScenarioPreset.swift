@@ -46,7 +46,7 @@ public struct ScenarioPreset: Sendable, Equatable {
     public let metrics: [ScoreMetric]
     public let reference: ReferenceScore
 
-    /// The game variables the metrics read; the game must report them (besides any others).
+    /// The game variables the metrics read (at the end of each episode, from the engine's game state).
     public var gameVariables: [GameVariable] { metrics.gameVariables }
 
     /// The buttons to give the game: the `.cfg`'s, in their order, then `addedButtons`.

@@ -3,15 +3,16 @@ import ViZDoom
 
 /// How an episode ended, as a trainer can observe it: everything a score metric is computed from.
 ///
-/// ViZDoom keeps no state once an episode has finished (no frame, no game variables), but the
-/// engine's episode time, its player-dead flag and the total reward stay readable. So:
+/// ViZDoom keeps no state once an episode has finished (no frame, no state variables), but the
+/// engine's episode time, its player-dead flag, the total reward and its game state stay readable.
+/// So, after the step that finished the episode (`DoomEnvironment.finishedEpisodeOutcome()`):
 ///
-/// - `tics`, `playerDead`, `rawReturn`: read after the episode finished (`DoomGame.episodeTime()`,
-///   `isPlayerDead`, the sum of the step rewards or `totalReward()`);
+/// - `tics`, `playerDead`, `rawReturn`: `DoomGame.episodeTime()`, `isPlayerDead`, the sum of the
+///   step rewards;
 /// - `startTime`, `timeout`: the game's settings (`episode_start_time`, `episode_timeout`);
-/// - `lastGameVariables`: the values of the *last state before the end*, i.e. read after the last
-///   step that did not finish the episode. An event on the final step (a kill in the tic the
-///   player dies, the vest picked up) is not in them; the metrics below never depend on one.
+/// - `lastGameVariables`: the values at the episode's last tic, read with `DoomGame.gameVariable`
+///   (the engine's game state, which outlives the episode's state): a kill in the very tic the
+///   player dies is counted.
 ///
 /// The engine ends an episode in three ways (ViZDoom `DoomController::isTicPossible`): the player
 /// dies, the map's script ends the map (`Exit_Normal`: basic's kill, my_way_home's vest,
@@ -29,7 +30,7 @@ public struct EpisodeOutcome: Sendable, Equatable {
     public var playerDead: Bool
     /// The episode's total raw (unscaled) reward.
     public var rawReturn: Double
-    /// Game variables of the last state before the end (empty if none were requested).
+    /// Game variables at the episode's last tic (empty if none were requested).
     public var lastGameVariables: [GameVariable: Double]
 
     public init(tics: Int, startTime: Int, timeout: Int, playerDead: Bool, rawReturn: Double,
@@ -61,9 +62,8 @@ public struct EpisodeOutcome: Sendable, Equatable {
 /// metrics, the share of episodes). Names: `rawValue` is the `episodes.csv` column, `tensorBoardTag`
 /// the scalar's tag.
 public enum ScoreMetric: String, Codable, Sendable, CaseIterable {
-    /// Monsters killed: KILLCOUNT of the last state before the end (defend_the_center,
-    /// defend_the_line). A kill in the very step the player dies is not counted (the engine has no
-    /// state after the end); the scenario's own reward (+1 a kill) would count it.
+    /// Monsters killed: KILLCOUNT at the episode's last tic (defend_the_center, defend_the_line);
+    /// equal to the kills the map pays +1 for.
     case kills
     /// Tics survived: the episode time minus the start time, up to the timeout (health_gathering,
     /// take_cover; what World Models' take_cover "time steps" count).
@@ -104,7 +104,7 @@ public enum ScoreMetric: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// The game variables the metric reads from the last state; the game must report them.
+    /// The game variables the metric reads at the episode's end.
     public var gameVariables: [GameVariable] {
         switch self {
         case .kills: return [ScoreMetric.killCount]
@@ -115,7 +115,7 @@ public enum ScoreMetric: String, Codable, Sendable, CaseIterable {
     /// How the value is computed, in a few words (for `a3c scenarios`).
     public var definition: String {
         switch self {
-        case .kills: return "KILLCOUNT at the last state"
+        case .kills: return "KILLCOUNT at the episode's end"
         case .survivalTics: return "tics played until death or timeout"
         case .reachedTimeout: return "share of episodes alive at the timeout"
         case .success: return "share of episodes the map ended early, player alive"

@@ -119,6 +119,10 @@ public final class TrainingStatistics: Sendable {
         }
     }
 
+    /// An update of another rank, applied here (rank 0 of a `--distributed` job): so the run's update
+    /// count is the global parameters' even when the rank's last report never arrives.
+    public func addAppliedUpdate() { state.withLockedValue { $0.counters.updates += 1 } }
+
     public func addSkippedUpdate() { state.withLockedValue { $0.counters.skippedUpdates += 1 } }
     public func addEngineRestart() { state.withLockedValue { $0.counters.engineRestarts += 1 } }
 
@@ -179,12 +183,12 @@ public final class TrainingStatistics: Sendable {
     }
 
     /// Adds another process's `Delta` (rank 0 of a `--distributed` job): its frames count towards
-    /// the budget and the progress line, its updates towards the next summary.
+    /// the budget and the progress line, its update statistics towards the next summary. (Its
+    /// updates are counted as rank 0 applies them: `addAppliedUpdate()`.)
     public func merge(_ delta: Delta) {
         state.withLockedValue { state in
             state.counters.frames += delta.frames
             state.counters.steps += delta.steps
-            state.counters.updates += delta.updates
             state.counters.skippedUpdates += delta.skippedUpdates
             state.counters.engineRestarts += delta.engineRestarts
             state.pending.updates += delta.updates

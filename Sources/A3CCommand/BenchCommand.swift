@@ -138,63 +138,94 @@ struct BenchTrainCommand: ParsableCommand {
         }
     }
 
+    @Flag(help: "Measure a --distributed job under mpirun (rank 0 prints; its ceiling runs as many engines as the job's workers on rank 0's host).")
+    var distributed = false
+
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
+        if distributed && !MPILaunch.isLaunched {
+            throw ValidationError("--distributed needs the processes of mpirun: mpirun -np N \(CommandLine.arguments.first ?? "a3c") bench train --distributed ...")
+        }
+    }
+
+    /// The options' configuration for a benchmark: no budget (the benchmark stops it), a scratch logdir.
+    private func benchConfiguration(logdir: URL) throws -> TrainingConfiguration {
+        var configuration = try options.applied()
+        configuration.maxMinutes = nil
+        configuration.maxFrames = nil
+        configuration.distributed = distributed
+        configuration.logdir = logdir.path
+        return configuration
     }
 
     func run() throws {
         resetTerminationSignals()
-        var configuration = try options.applied()
-        configuration.maxMinutes = nil
-        configuration.maxFrames = nil
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-bench-\(UUID().uuidString)")
-        configuration.logdir = scratch.path
         defer { try? FileManager.default.removeItem(at: scratch) }
+        let configuration = try benchConfiguration(logdir: scratch)
 
-        var game = GameConfiguration(scenario: configuration.scenario)
-        game.seed = UInt32(truncatingIfNeeded: configuration.seed)
-        let ceiling = try EnvironmentBenchmark.run(configuration: game, envs: configuration.workers, seconds: seconds,
-                                                   frameSkip: configuration.frameSkip)
-
-        let trainer = try Trainer(configuration: configuration)
+        /// The env-only ceiling with as many engines as the job's workers (all ranks' in a distributed job).
+        func ceiling(ranks: Int) throws -> EnvironmentBenchmark.Result {
+            var game = GameConfiguration(scenario: configuration.scenario)
+            game.seed = UInt32(truncatingIfNeeded: configuration.seed)
+            return try EnvironmentBenchmark.run(configuration: game, envs: configuration.workers * ranks, seconds: seconds,
+                                                frameSkip: configuration.frameSkip)
+        }
         let stop = StopFlag()
-        let finished = DispatchSemaphore(value: 0)
-        let ended = StopFlag()
-        nonisolated(unsafe) var failure: Error?  // written by the thread before `ended`, read after `finished`
-        Thread {
-            do { try trainer.train(stopRequested: { stop.isSet }) } catch { failure = error }
-            ended.set()
-            finished.signal()
-        }.start()
-        // Measure from the first frame (all engines started) for `seconds`.
-        while trainer.statistics.snapshot().frames == 0 && !ended.isSet { usleep(20_000) }
-        let start = trainer.statistics.snapshot(), startPhases = trainer.statistics.phaseTotals()
-        let startTime = Date()
-        Thread.sleep(forTimeInterval: seconds)
-        let end = trainer.statistics.snapshot(), phases = trainer.statistics.phaseTotals() - startPhases
-        let elapsed = Date().timeIntervalSince(startTime)
-        stop.set()
-        finished.wait()
-        if let failure { throw failure }
-        let framesPerSecond = Double(end.frames - start.frames) / elapsed
-        let steps = Double(max(end.steps - start.steps, 1))
-        let costPerStep = ["engine": phases.engine, "acting": phases.acting, "learning": phases.learning,
-                           "optimizer": phases.optimizer, "sync": phases.sync, "other": phases.other,
-                           "total": phases.total].mapValues { $0 / steps * 1e6 }
-        let result = Result(workers: configuration.workers, envsPerWorker: configuration.envsPerWorker, seconds: elapsed,
-                            frameSkip: configuration.frameSkip, framesPerSecond: framesPerSecond,
-                            ceilingFramesPerSecond: ceiling.framesPerSecond, ratio: framesPerSecond / ceiling.framesPerSecond,
-                            updatesPerSecond: Double(end.updates - start.updates) / elapsed, costPerStep: costPerStep)
+        let measured = LockedValue<(result: Result, ranks: Int)?>(nil)
+        /// Measures a running trainer from its first frame for `seconds`, then stops it.
+        let measure: @Sendable (Trainer, EnvironmentBenchmark.Result, Int) -> Void = { trainer, ceiling, ranks in
+            Thread {
+                while trainer.statistics.snapshot().frames == 0 && !stop.isSet { usleep(20_000) }
+                let start = trainer.statistics.snapshot(), startPhases = trainer.statistics.phaseTotals()
+                let startTime = Date()
+                Thread.sleep(forTimeInterval: seconds)
+                let end = trainer.statistics.snapshot(), phases = trainer.statistics.phaseTotals() - startPhases
+                let elapsed = Date().timeIntervalSince(startTime)
+                stop.set()
+                let framesPerSecond = Double(end.frames - start.frames) / elapsed
+                let steps = Double(max(end.steps - start.steps, 1))
+                let costPerStep = ["engine": phases.engine, "acting": phases.acting, "learning": phases.learning,
+                                   "optimizer": phases.optimizer, "sync": phases.sync, "other": phases.other,
+                                   "total": phases.total].mapValues { $0 / steps * 1e6 }
+                let result = Result(workers: configuration.workers * ranks, envsPerWorker: configuration.envsPerWorker,
+                                    seconds: elapsed, frameSkip: configuration.frameSkip, framesPerSecond: framesPerSecond,
+                                    ceilingFramesPerSecond: ceiling.framesPerSecond,
+                                    ratio: framesPerSecond / ceiling.framesPerSecond,
+                                    updatesPerSecond: Double(end.updates - start.updates) / elapsed, costPerStep: costPerStep)
+                measured.withLockedValue { $0 = (result, ranks) }
+            }.start()
+        }
+        if distributed {
+            let outcome = try DistributedTraining.run(makeTrainer: {
+                let ranks = MPILaunch.size
+                let bound = try ceiling(ranks: ranks)
+                let trainer = try Trainer(configuration: configuration)
+                measure(trainer, bound, ranks)
+                return trainer
+            }, stopRequested: { stop.isSet }, log: { _ in }, progress: nil)
+            guard outcome.rank == 0 else { return }
+        } else {
+            let bound = try ceiling(ranks: 1)
+            let trainer = try Trainer(configuration: configuration)
+            measure(trainer, bound, 1)
+            try trainer.train(stopRequested: { stop.isSet })
+        }
+        guard let (result, ranks) = measured.current else {
+            throw ValidationError("training ended before any frame was measured")
+        }
         if json { try printJSON(result); return }
-        print(String(format: "bench train: %@, %d workers x %d envs, frame skip %d, %.1f s each", configuration.scenario,
-                     configuration.workers, configuration.envsPerWorker, configuration.frameSkip, seconds))
-        print(String(format: "  env-only ceiling: %.0f frames/s (%.0f steps/s)", ceiling.framesPerSecond, ceiling.stepsPerSecond))
-        print(String(format: "  training:         %.0f frames/s (%.0f steps/s, %.1f updates/s)", framesPerSecond,
-                     framesPerSecond / Double(configuration.frameSkip), result.updatesPerSecond))
+        let job = ranks > 1 ? "\(ranks) ranks x \(configuration.workers) workers" : "\(configuration.workers) workers"
+        print(String(format: "bench train: %@, %@ x %d envs, frame skip %d, %.1f s each", configuration.scenario, job,
+                     configuration.envsPerWorker, configuration.frameSkip, seconds))
+        print(String(format: "  env-only ceiling: %.0f frames/s (%.0f steps/s, %d engines)", result.ceilingFramesPerSecond,
+                     result.ceilingFramesPerSecond / Double(configuration.frameSkip), result.workers))
+        print(String(format: "  training:         %.0f frames/s (%.0f steps/s, %.1f updates/s)", result.framesPerSecond,
+                     result.framesPerSecond / Double(configuration.frameSkip), result.updatesPerSecond))
         print(String(format: "  ratio:            %.0f%% of the ceiling", 100 * result.ratio))
-        let c = costPerStep
-        print(String(format: "  worker time per env step (us): engine %.0f, acting %.0f, learning %.0f, optimizer %.0f, sync %.0f, other %.0f; total %.0f",
-                     c["engine"]!, c["acting"]!, c["learning"]!, c["optimizer"]!, c["sync"]!, c["other"]!, c["total"]!))
+        let c = result.costPerStep
+        print(String(format: "  worker time per env step (us%@): engine %.0f, acting %.0f, learning %.0f, optimizer %.0f, sync %.0f, other %.0f; total %.0f",
+                     ranks > 1 ? ", all ranks" : "", c["engine"]!, c["acting"]!, c["learning"]!, c["optimizer"]!, c["sync"]!,
+                     c["other"]!, c["total"]!))
     }
 }
-

@@ -1,4 +1,5 @@
 import Foundation
+import ThreadSafety
 
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +28,7 @@ public final class CSVWriter: Sendable {
     /// Column names; every row must have this many fields.
     public let header: [String]
 
-    private let state: _LockedValueBox<_BufferedAppender>
+    private let state: LockedValue<_BufferedAppender>
 
     /// Opens (creating if needed) the CSV file at `url`; its directory must exist.
     /// - Throws: `TelemetryError.io` if the file cannot be opened or read,
@@ -53,7 +54,7 @@ public final class CSVWriter: Sendable {
         }
         var appender = _BufferedAppender(file: file, policy: flushPolicy)
         if !prefix.isEmpty { try appender.append(prefix) }
-        state = _LockedValueBox(appender)
+        state = LockedValue(appender)
     }
 
     deinit {
@@ -114,7 +115,8 @@ public final class CSVWriter: Sendable {
     }
 }
 
-/// Reads whole CSV files (RFC 4180, CRLF or LF line breaks): for tests and reports.
+/// Reads whole CSV files (RFC 4180, CRLF or LF line breaks): episodes.csv for a resume and for
+/// `a3c report`, and the tests.
 public enum CSVReader {
     /// All records of the file, the header included.
     /// - Throws: `TelemetryError.io` if it cannot be read, `.malformedCSV` if it is not CSV.

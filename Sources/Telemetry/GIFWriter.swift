@@ -1,4 +1,5 @@
 import Foundation
+import ThreadSafety
 
 /// Streams an animated GIF to a file, one frame at a time, so that memory stays bounded by one
 /// frame however long the episode (each frame is compressed and written as it arrives).
@@ -26,7 +27,7 @@ public final class GIFWriter: Sendable {
         var frameCount = 0
     }
 
-    private let state: _LockedValueBox<State>
+    private let state: LockedValue<State>
 
     /// Starts a GIF at `url` (its directory must exist); see `GIFEncoder.init` for the
     /// parameters.
@@ -38,7 +39,7 @@ public final class GIFWriter: Sendable {
                                  framesPerSecond: framesPerSecond, scale: scale, loopCount: loopCount)
         let staging = try _StagedFile(destination: self.url)
         try staging.file.write(encoder.header())
-        state = _LockedValueBox(State(encoder: encoder, staging: staging))
+        state = LockedValue(State(encoder: encoder, staging: staging))
     }
 
     /// Number of frames appended so far.

@@ -1,4 +1,5 @@
 import Foundation
+import ThreadSafety
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,7 @@ import Darwin
 #endif
 
 /// Writes a TensorBoard event file: `events.out.tfevents.<unix seconds>.<hostname>` in a log
-/// directory, readable by `tensorboard --logdir` and by `EventFileReader`.
+/// directory, readable by `tensorboard --logdir` (and by the tests' `EventFileReader`).
 ///
 /// The file is a sequence of TFRecords (`TFRecord`), each holding a serialized
 /// `tensorboard.Event` (`TensorBoardEvent`). The first record carries only `wall_time` and
@@ -29,7 +30,7 @@ public final class TensorBoardWriter: Sendable {
     /// The event file being written.
     public let url: URL
 
-    private let state: _LockedValueBox<_BufferedAppender>
+    private let state: LockedValue<_BufferedAppender>
 
     /// Creates the log directory (and its parents) if needed and a new event file in it.
     ///
@@ -66,7 +67,7 @@ public final class TensorBoardWriter: Sendable {
         TFRecord.frame(TensorBoardEvent(wallTime: wallTime, fileVersion: TensorBoardEvent.currentFileVersion)
             .serialized(), into: &first)
         try appender.append(first)
-        state = _LockedValueBox(appender)
+        state = LockedValue(appender)
     }
 
     deinit {

@@ -36,7 +36,7 @@ public struct FlushPolicy: Sendable, Equatable {
 }
 
 /// An append-only file with an in-memory buffer, flushed by a `FlushPolicy`. Not thread-safe
-/// itself: each writer keeps one inside its `_LockedValueBox`.
+/// itself: each writer keeps one inside its `LockedValue`.
 ///
 /// A failed write (a full disk, a file system turned read-only) may have put part of the buffer
 /// in the file; the appender cuts the file back to the length it had before that write, so the

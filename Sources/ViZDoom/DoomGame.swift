@@ -55,7 +55,7 @@ public final class DoomGame {
         let configFile = try catalog.configFile(for: configuration.scenario)
         let native = try _NativeGame()
         try native.loadConfig(configFile.path)
-        try Self.checkScenarioWad(of: native, configFile: configFile)
+        try Self.checkScenario(of: native, configFile: configFile, installation: installation)
         try native.set(VZD_VIZDOOM_PATH, installation.launcher.path)
         try native.set(VZD_DOOM_GAME_PATH, installation.iwad.path)
         try Self.apply(configuration, to: native)
@@ -111,16 +111,31 @@ public final class DoomGame {
         if let seed = configuration.seed { try native.set(VZD_SEED, Int64(seed)) }
     }
 
-    /// The client library only notices a missing scenario `.wad` when the engine fails to load it;
-    /// check first, so the message names the file.
-    private static func checkScenarioWad(of native: _NativeGame, configFile: URL) throws {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        try native.check { vzd_get_string($0, VZD_DOOM_SCENARIO_PATH, &buffer, buffer.count, $1) }
-        let path = String(cString: buffer)
-        guard !path.isEmpty else { return }
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
-            : configFile.deletingLastPathComponent().appendingPathComponent(path)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ViZDoomError.fileNotFound(path: url.standardizedFileURL.path) }
+    /// The client library only notices a missing scenario `.wad`, or a map that neither it nor the
+    /// IWAD holds, when the engine fails to load it, with a message naming neither; check first.
+    private static func checkScenario(of native: _NativeGame, configFile: URL, installation: ViZDoomInstallation) throws {
+        func string(_ setting: VZDStringSetting) throws -> String {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            try native.check { vzd_get_string($0, setting, &buffer, buffer.count, $1) }
+            return String(cString: buffer)
+        }
+        let path = try string(VZD_DOOM_SCENARIO_PATH)
+        var maps: [String] = []
+        var wadName = "(no scenario .wad)"
+        if !path.isEmpty {
+            let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path)
+                : configFile.deletingLastPathComponent().appendingPathComponent(path)).standardizedFileURL
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw ViZDoomError.invalidArgument(message: "\(configFile.path): its doom_scenario_path \(path) does not exist (looked for \(url.path)); a relative path is read from the .cfg's folder: put the .wad there or fix the path")
+            }
+            maps = try WADDirectory.mapNames(of: url)
+            wadName = url.lastPathComponent
+        }
+        let map = try string(VZD_DOOM_MAP).uppercased()
+        guard !map.isEmpty, !maps.contains(map) else { return }
+        // A map the scenario's .wad lacks may still come from the IWAD (freedoom2.wad: MAP01-MAP32).
+        guard (try? WADDirectory.mapNames(of: installation.iwad))?.contains(map) != true else { return }
+        throw ViZDoomError.invalidArgument(message: "\(configFile.path): doom_map \(map.lowercased()) is in neither \(wadName) (its maps: \(maps.isEmpty ? "none" : maps.map { $0.lowercased() }.joined(separator: ", "))) nor \(installation.iwad.lastPathComponent); set doom_map to one of the maps")
     }
 
     private func running() throws -> _NativeGame {

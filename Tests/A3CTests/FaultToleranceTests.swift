@@ -1,6 +1,7 @@
 import Foundation
 import NeuralCore
 import Testing
+import ThreadSafety
 import ViZDoom
 @testable import A3C
 
@@ -37,10 +38,9 @@ private final class MortalEnvironment: Environment {
 }
 
 /// Counts calls across worker threads.
-private final class _Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.withLock { value += 1; return value } }
+private final class _Counter: Sendable {
+    private let value = LockedValue(0)
+    func next() -> Int { value.withLockedValue { $0 += 1; return $0 } }
 }
 
 private func temporaryDirectory(_ label: String) -> URL {

@@ -1,5 +1,6 @@
 import Foundation
 import Telemetry
+import TelemetryTestSupport
 import Testing
 import A3CTestSupport
 @testable import A3C

@@ -96,7 +96,7 @@ struct MalformedInputTests {
               ("bad-value.cfg", "screen_resolution = RES_1X1\navailable_buttons = { ATTACK }\n", "ViZDoom rejected some of its lines"),
               ("bad-button.cfg", "available_buttons = { JUMP_HIGHER }\n", "ViZDoom rejected some of its lines"),
               ("no-buttons.cfg", "doom_skill = 3\n", "makes no buttons available"),
-              ("missing-wad.cfg", "doom_scenario_path = nowhere.wad\navailable_buttons = { ATTACK }\n", "file not found"),
+              ("missing-wad.cfg", "doom_scenario_path = nowhere.wad\navailable_buttons = { ATTACK }\n", "does not exist"),
           ])
     func malformedScenarioFiles(name: String, content: String, expected: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-badcfg-\(UUID().uuidString)")

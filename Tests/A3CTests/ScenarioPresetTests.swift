@@ -109,7 +109,7 @@ struct ScenarioPresetTests {
             #expect(output.contains(preset.reference.score))
         }
         #expect(output.contains("NOOP; TURN_LEFT; TURN_RIGHT; ATTACK; TURN_LEFT+ATTACK; TURN_RIGHT+ATTACK"))
-        #expect(output.contains("kills = KILLCOUNT at the last state"))
+        #expect(output.contains("kills = KILLCOUNT at the episode's end"))
         #expect(output.contains("+ MOVE_BACKWARD (added by the preset)"))
         #expect(output.contains("(list them with `a3c scenarios deadly_corridor`)"))
         #expect(output.contains("deathmatch ") && output.contains("buttons: ATTACK SPEED"))

@@ -1,7 +1,9 @@
 import Foundation
 import Telemetry
 import ViZDoom
+import TelemetryTestSupport
 import Testing
+import ThreadSafety
 import A3CTestSupport
 @testable import A3C
 
@@ -90,19 +92,6 @@ struct TrainRunTests {
         #expect(result.status != 0, "\(arguments) should fail")
         #expect(result.output.contains(expected), "\(arguments): \(result.output)")
         #expect(!result.output.contains("Fatal error") && !result.output.contains("Stack dump"))
-    }
-}
-
-/// Direct children of `pid` that are not zombies, from /proc.
-func childProcesses(of pid: Int32) -> [Int32] {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.compactMap { entry -> Int32? in
-        guard let child = Int32(entry),
-              let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 1, fields[0] != "Z", Int32(fields[1]) == pid else { return nil }
-        return child
     }
 }
 
@@ -245,9 +234,8 @@ extension TrainFaultTests {
     }
 }
 
-final class _Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func append(_ chunk: Data) { lock.withLock { data.append(chunk) } }
-    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+final class _Collected: Sendable {
+    private let data = LockedValue(Data())
+    func append(_ chunk: Data) { data.withLockedValue { $0.append(chunk) } }
+    var text: String { data.withLockedValue { String(decoding: $0, as: UTF8.self) } }
 }

@@ -3,27 +3,8 @@ import Testing
 import A3CTestSupport
 import MessagePassing
 
-/// The environment every mpirun of these tests gets: as root, Open MPI refuses to start without the
-/// two ALLOW variables; in containers, shared-memory single copy (CMA) may be forbidden and fail
-/// (open-mpi/ompi #4948), so the copy-in/copy-out path is used.
-private let mpiEnvironment: [String: String] = {
-    var environment = ["OMPI_MCA_btl_vader_single_copy_mechanism": "none"]
-    if getuid() == 0 {
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-    }
-    return environment
-}()
-
-private func mpirun() throws -> URL {
-    guard let path = MPIWorld.mpirunPath() else { throw MPIError.notInstalled }
-    return URL(fileURLWithPath: path)
-}
-
-/// `mpirun --oversubscribe -np <ranks> a3c <arguments>`.
-private func mpirunArguments(ranks: Int, _ arguments: [String]) throws -> [String] {
-    ["--oversubscribe", "-np", "\(ranks)", try a3cExecutable().path] + arguments
-}
+private func mpirun() throws -> URL { try mpirunExecutable() }
+private let mpiEnvironment = mpirunEnvironment
 
 @Suite("a3c mpi-check under mpirun", .serialized)
 struct MPICheckTests {

@@ -1,15 +1,16 @@
 import Foundation
+import TelemetryTestSupport
 import Testing
 @testable import Telemetry
 
 @Suite("Animated GIF")
 struct GIFTests {
     /// LZW-compresses `indices` and decodes them back with the independent decoder.
-    static func lzwRoundTrip(_ indices: [UInt8]) throws -> (decoded: [UInt8], statistics: _LZWDecoder.Statistics) {
+    static func lzwRoundTrip(_ indices: [UInt8]) throws -> (decoded: [UInt8], statistics: LZWDecoder.Statistics) {
         var packed: [UInt8] = []
         indices.withUnsafeBufferPointer { _LZWEncoder(minimumCodeSize: 8).encode($0, into: &packed) }
-        var statistics = _LZWDecoder.Statistics()
-        let decoded = try _LZWDecoder.decode(packed, minimumCodeSize: 8, pixelCount: indices.count,
+        var statistics = LZWDecoder.Statistics()
+        let decoded = try LZWDecoder.decode(packed, minimumCodeSize: 8, pixelCount: indices.count,
                                              statistics: &statistics)
         return (decoded, statistics)
     }
@@ -89,7 +90,7 @@ struct GIFTests {
             let url = directory.appendingPathComponent("episode.gif")
             let frames = (0 ..< 5).map { pseudoRandomBytes(count: 84 * 84, seed: UInt64($0), alphabet: 64 + $0 * 40) }
             try GIFWriter.write(frames: frames, to: url, width: 84, height: 84, framesPerSecond: 20)
-            let gif = try _GIFDecoder(fileBytes(url))
+            let gif = try GIFDecoder(fileBytes(url))
             #expect(gif.screenWidth == 84 && gif.screenHeight == 84 && gif.loopCount == 0)
             #expect(gif.frames.map(\.indices) == frames)
             #expect(gif.frames.allSatisfy { $0.delayCentiseconds == 5 })
@@ -103,7 +104,7 @@ struct GIFTests {
         let frame: [UInt8] = [1, 2, 3,
                               4, 5, 6]
         let bytes = GIFEncoder(width: 3, height: 2, framesPerSecond: 10, scale: 2).encode(frames: [frame])
-        let gif = try _GIFDecoder(bytes)
+        let gif = try GIFDecoder(bytes)
         #expect(gif.screenWidth == 6 && gif.screenHeight == 4)
         #expect(gif.frames[0].indices == [1, 1, 2, 2, 3, 3,
                                           1, 1, 2, 2, 3, 3,
@@ -115,7 +116,7 @@ struct GIFTests {
     func rgbQuantization() throws {
         let encoder = GIFEncoder(width: 4, height: 1, pixelFormat: .rgb24, framesPerSecond: 10)
         let frame: [UInt8] = [255, 0, 0, 0, 255, 0, 0, 0, 255, 100, 150, 200]
-        let gif = try _GIFDecoder(encoder.encode(frames: [frame]))
+        let gif = try GIFDecoder(encoder.encode(frames: [frame]))
         let palette = gif.globalPalette
         func color(_ index: UInt8) -> [UInt8] { Array(palette[Int(index) * 3 ..< Int(index) * 3 + 3]) }
         let colors = gif.frames[0].indices.map(color)

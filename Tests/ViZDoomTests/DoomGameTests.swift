@@ -1,16 +1,9 @@
 import Foundation
 import Testing
+import A3CTestSupport
+import ThreadSafety
 @testable import ViZDoom
 
-/// Runs `body` on a fresh long-lived thread and waits for it (games belong to one thread).
-private func onThread<T>(_ body: @escaping () throws -> T) throws -> T {
-    var result: Result<T, Error>!
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread { result = Result { try body() }; done.signal() }
-    thread.start()
-    done.wait()
-    return try result.get()
-}
 
 @Suite("DoomGame with the real engine", .serialized)
 struct DoomGameTests {
@@ -78,15 +71,20 @@ struct DoomGameTests {
         #expect(left.processes.isEmpty && left.segments.isEmpty, "left behind: \(left)")
     }
 
-    @Test("a scenario whose .wad is missing names the file")
+    @Test("a scenario whose .wad is missing names the .cfg, the .wad and the fix")
     func missingWad() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-cfg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("broken.cfg")
         try "doom_scenario_path = nowhere.wad\navailable_buttons = { ATTACK }\n".write(to: config, atomically: true, encoding: .utf8)
-        #expect(throws: ViZDoomError.fileNotFound(path: directory.appendingPathComponent("nowhere.wad").path)) {
-            try DoomGame(GameConfiguration(scenario: config.path))
+        do {
+            _ = try DoomGame(GameConfiguration(scenario: config.path))
+            Issue.record("a game started without its .wad")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains(config.path) && message.contains(directory.appendingPathComponent("nowhere.wad").path)
+                    && message.contains("put the .wad there or fix the path"), "\(message)")
         }
     }
 
@@ -149,10 +147,10 @@ struct DoomGameTests {
     }
 }
 
-private final class _ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [(String, Int)] = []
-    private(set) var errors: [Error] = []
-    func append(_ value: (String, Int)) { lock.withLock { values.append(value) } }
-    func fail(_ error: Error) { lock.withLock { errors.append(error) } }
+private final class _ResultBox: Sendable {
+    private let state = LockedValue((values: [(String, Int)](), errors: [Error]()))
+    var values: [(String, Int)] { state.withLockedValue { $0.values } }
+    var errors: [Error] { state.withLockedValue { $0.errors } }
+    func append(_ value: (String, Int)) { state.withLockedValue { $0.values.append(value) } }
+    func fail(_ error: Error) { state.withLockedValue { $0.errors.append(error) } }
 }

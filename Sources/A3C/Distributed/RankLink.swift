@@ -139,7 +139,9 @@ final class _RankLink: @unchecked Sendable {
             }
             let source = envelope.source
             let report = try DistributedCoding.decode(RankReport.self, from: mpi.receiveBytes(from: source, tag: DistributedTag.request).bytes)
-            trainer.mergeRemote(report.delta, episodes: report.episodes)
+            // What a rank did after the job was told to stop is not counted, like a local worker's
+            // partial rollout: the final checkpoint's counters are taken then.
+            if !trainer.stopping.isSet { trainer.mergeRemote(report.delta, episodes: report.episodes) }
             switch report.kind {
             case .update:
                 _ = try mpi.receive(floats: gradients.buffer, from: source, tag: DistributedTag.request)
@@ -150,6 +152,7 @@ final class _RankLink: @unchecked Sendable {
                     let update = shared.apply(gradients: gradients, maxGradientNorm: nil, mirror: parameters)
                     if let applied = update.generation {
                         server.recordApplied(rank: source)
+                        trainer.statistics.addAppliedUpdate()
                         try reply(mpi, ServerReply(stop: false, generation: applied), parameters: parameters, to: source)
                     } else {
                         try reply(mpi, ServerReply(stop: false, generation: nil), to: source)
@@ -184,6 +187,9 @@ final class _RankLink: @unchecked Sendable {
     // MARK: Other ranks
 
     private func receiveWelcome(_ mpi: MPIWorld) throws {
+        // Rank 0 may take a while (a resume reads its checkpoint; a benchmark measures its ceiling
+        // first): wait without spinning, which would take a core from it on a shared host.
+        _ = try mpi.probe(from: 0, tag: DistributedTag.welcome, pollInterval: DistributedTraining.pollInterval)
         let header = try mpi.receiveBytes(from: 0, tag: DistributedTag.welcome).bytes
         let welcome = try DistributedCoding.decode(RankWelcome.self, from: header)
         let parameters = FloatBuffer(count: welcome.parameterCount)

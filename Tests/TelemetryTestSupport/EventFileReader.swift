@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 #if canImport(Glibc)
 import Glibc
@@ -8,8 +9,7 @@ import Musl
 import Darwin
 #endif
 
-/// Reads TensorBoard event files back: for tests (of this module and of the trainer) and for
-/// command-line reports without Python.
+/// Reads TensorBoard event files back, for tests (of Telemetry and of the trainer).
 ///
 /// Every record's framing and both CRCs are verified; a file that ends inside a record, or
 /// whose bytes do not match their CRCs, throws (`TelemetryError.truncatedRecord`,
@@ -18,12 +18,15 @@ public enum EventFileReader {
     /// All events of the file at `url`, in file order (the first is the file-version event).
     public static func events(at url: URL) throws -> [TensorBoardEvent] {
         let path = url.absoluteURL.path
-        let bytes = try _POSIXFile.readWholeFile(path)
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
+            throw TelemetryError.io(operation: "read", path: path, errno: EIO)
+        }
         return try TFRecord.records(in: bytes, path: path).map { record in
             do {
                 return try TensorBoardEvent(serialized: record.data)
-            } catch let error as _ProtobufDecodingError {
-                throw TelemetryError.malformedEvent(path: path, offset: record.offset, reason: error.description)
+            } catch {
+                throw TelemetryError.malformedEvent(path: path, offset: record.offset, reason: "\(error)")
             }
         }
     }
