@@ -67,6 +67,15 @@ public final class MPIWorld {
         return (rank >= 0 ? Int(rank) : nil, size >= 0 ? Int(size) : nil)
     }
 
+    /// Undoes mpirun's binding of this process to a core (see `mps_widen_cpu_affinity`): a rank runs
+    /// worker threads and engine processes that must share the host's cores. Call it before starting
+    /// any thread or engine. Returns the CPUs allowed before and after, or nil if nothing changed.
+    public static func widenCPUAffinity() -> (before: Int, after: Int)? {
+        var before: Int32 = 0, after: Int32 = 0
+        guard mps_widen_cpu_affinity(&before, &after) != 0, before != after else { return nil }
+        return (Int(before), Int(after))
+    }
+
     /// The MPI library's version text, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, ...".
     public static var libraryVersion: String {
         var buffer = [CChar](repeating: 0, count: 512)

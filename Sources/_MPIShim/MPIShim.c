@@ -9,6 +9,13 @@
 #endif
 #include <mpi.h>
 
+#ifdef __linux__
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sched.h>
+#endif
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -417,4 +424,24 @@ void mps_request_free(MPSRequest *request) {
         MPI_Wait(&request->request, MPI_STATUS_IGNORE);
     }
     free(request);
+}
+
+// MARK: - CPU affinity
+
+int mps_widen_cpu_affinity(int *allowed_before, int *allowed_after) {
+#ifdef __linux__
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    if (allowed_before) *allowed_before = CPU_COUNT(&set);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    CPU_ZERO(&set);
+    for (long cpu = 0; cpu < online && cpu < CPU_SETSIZE; cpu++) CPU_SET((int)cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) return 0;
+    if (allowed_after) *allowed_after = CPU_COUNT(&set);
+    return 1;
+#else
+    (void)allowed_before; (void)allowed_after;
+    return 0;
+#endif
 }

@@ -36,7 +36,7 @@ public struct DistributedOutcome: Sendable {
 public enum DistributedTraining {
     /// Seconds between two polls of a waiting communication thread: about 2% of a core asleep-polling
     /// (measured with Open MPI 4.1), for at most half a millisecond of latency per message.
-    static let pollInterval = 0.0005
+    static let pollInterval = 0.002
     /// How long rank 0 waits for the other ranks to end after its trainer has.
     static let endTimeout = 60.0
 
@@ -48,6 +48,8 @@ public enum DistributedTraining {
     public static func run(makeTrainer: @escaping () throws -> Trainer, stopRequested: @escaping @Sendable () -> Bool,
                            log: @escaping @Sendable (String) -> Void,
                            progress: (@Sendable (String) -> Void)?) throws -> DistributedOutcome {
+        // Before any thread or engine exists: they inherit it.
+        let widened = MPIWorld.widenCPUAffinity()
         let link = _RankLink()
         let thread = Thread { link.communicate() }
         thread.name = "a3c-mpi"
@@ -55,6 +57,9 @@ public enum DistributedTraining {
         thread.start()
         let (rank, size) = try link.waitForWorld()
         defer { link.waitForEnd() }
+        if rank == 0, let widened {
+            log("distributed: mpirun bound each rank to \(widened.before) of the host's \(widened.after) CPUs; a3c lets each rank's workers and engines use them all (mpirun --bind-to none does the same)")
+        }
         if rank == 0 {
             return try runRankZero(link: link, size: size, makeTrainer: makeTrainer, stopRequested: stopRequested,
                                    log: log, progress: progress)
@@ -135,6 +140,8 @@ final class _ServerState: @unchecked Sendable {
         var sent: [Int: Int] = [:]       // rank -> updates sent (the rank's own count)
         var applied: [Int: Int] = [:]    // rank -> updates applied here
         var holdsFinal: [Int: Bool] = [:]
+        /// Seconds rank 0's communication thread spent on remote updates (receive, apply, reply), and their count.
+        var serviceSeconds = 0.0, serviced = 0
     }
 
     init(trainer: Trainer, ranks: Int) {
@@ -152,6 +159,9 @@ final class _ServerState: @unchecked Sendable {
     func recordApplied(rank: Int) { state.withLockedValue { $0.applied[rank, default: 0] += 1 } }
     func recordSent(rank: Int, _ count: Int) { state.withLockedValue { $0.sent[rank] = count } }
     func recordFinal(rank: Int, holds: Bool) { state.withLockedValue { $0.holdsFinal[rank] = holds } }
+    func recordServiceTime(_ seconds: Double) {
+        state.withLockedValue { $0.serviceSeconds += seconds; $0.serviced += 1 }
+    }
 
     var consistent: Bool {
         state.withLockedValue { state in
@@ -165,7 +175,9 @@ final class _ServerState: @unchecked Sendable {
                 let sent = state.sent[rank].map(String.init) ?? "?"
                 let holds = state.holdsFinal[rank] == true ? "holds the final parameters" : "does NOT hold the final parameters"
                 return "rank \(rank): \(sent) updates sent, \(state.applied[rank, default: 0]) applied; \(holds)"
-            }
+            } + (state.serviced > 0 ? [String(format: "rank 0 served %d remote updates, %.2f ms each (receive the gradients, apply them, send the parameters): one parameter server saturates at about %.0f updates/s",
+                                              state.serviced, 1000 * state.serviceSeconds / Double(state.serviced),
+                                              Double(state.serviced) / state.serviceSeconds)] : [])
         }
     }
 }

@@ -144,6 +144,8 @@ final class _RankLink: @unchecked Sendable {
             if !trainer.stopping.isSet { trainer.mergeRemote(report.delta, episodes: report.episodes) }
             switch report.kind {
             case .update:
+                let started = Date()
+                defer { server.recordServiceTime(Date().timeIntervalSince(started)) }
                 _ = try mpi.receive(floats: gradients.buffer, from: source, tag: DistributedTag.request)
                 if trainer.stopping.isSet || server.trainerFinished.isSet {
                     try reply(mpi, ServerReply(stop: true, generation: nil), to: source)

@@ -59,6 +59,14 @@ int mps_launch_environment(int *rank, int *size);
 /// "Open MPI v4.1.4, package: Debian OpenMPI, ...", into `buffer` (truncated to `capacity`).
 void mps_library_version(char *buffer, size_t capacity);
 
+/// Widens the calling thread's CPU affinity to every online CPU of the host (Linux), and reports how
+/// many CPUs it allowed before and after. Workaround: mpirun binds each rank to a core by default
+/// (`--bind-to core` for up to 2 ranks), and the processes a rank starts inherit the binding, so a
+/// rank's worker threads and all its engine processes would share one core while others idle. Call
+/// it first thing, before any thread or engine is started (they inherit it). Returns 0 if the
+/// affinity could not be read or set (nothing changed).
+int mps_widen_cpu_affinity(int *allowed_before, int *allowed_after);
+
 // MARK: - Lifetime
 
 /// Thread support levels, in increasing order (MPI's MPI_THREAD_*, numbered here so that the values
