@@ -16,6 +16,9 @@ public protocol Environment: AnyObject {
     func observe(into frame: UnsafeMutableBufferPointer<Float>) throws
     /// Plays an action; returns the raw reward and whether the episode is finished.
     func step(action: Int) throws -> (reward: Double, finished: Bool)
+    /// The reward shaping bonus of the last step (0 without shaping), in learning units: added to
+    /// the scaled reward (see `RewardShaping`).
+    var lastShapingBonus: Double { get }
     /// Frames (engine tics) played by one step.
     var framesPerStep: Int { get }
     /// The current raw screen for GIFs: (height, width) GRAY8, or nil if unavailable.
@@ -31,6 +34,8 @@ public protocol Environment: AnyObject {
 extension Environment {
     /// No metrics beyond the return (test environments).
     public func finishedEpisodeMetrics() throws -> [Double?] { [] }
+    /// No shaping (test environments).
+    public var lastShapingBonus: Double { 0 }
 }
 
 /// A ViZDoom game seen as an `Environment`: an action set's button combinations held for
@@ -46,10 +51,16 @@ public final class DoomEnvironment: Environment {
     private let buttonCount: Int
     /// The raw return of the episode in progress.
     private var episodeReturn = 0.0
+    /// The reward shaping scheme, if any, the value of its variable before the next step, and the
+    /// last step's bonus.
+    public let shaping: RewardShaping?
+    private var shapingVariable = 0.0
+    public private(set) var lastShapingBonus = 0.0
 
     /// Starts an engine for `configuration` (whose buttons must include every button `actions`
     /// presses) with `actions` as the discrete actions.
-    public init(configuration: GameConfiguration, actions: ActionSet, frameSkip: Int, metrics: [ScoreMetric] = []) throws {
+    public init(configuration: GameConfiguration, actions: ActionSet, frameSkip: Int, metrics: [ScoreMetric] = [],
+                shaping: RewardShaping? = nil) throws {
         game = try DoomGame(configuration)
         do {
             guard game.screenChannels == 1 else {
@@ -62,6 +73,7 @@ public final class DoomEnvironment: Environment {
         }
         self.actions = actions
         self.metrics = metrics
+        self.shaping = shaping
         self.frameSkip = frameSkip
         buttonCount = game.buttons.count
         preprocessor = FramePreprocessor(inputWidth: game.screenWidth, inputHeight: game.screenHeight)
@@ -73,6 +85,8 @@ public final class DoomEnvironment: Environment {
     public func reset() throws {
         try game.newEpisode()
         episodeReturn = 0
+        lastShapingBonus = 0
+        if let variable = shaping?.gameVariables.first { shapingVariable = try game.gameVariable(variable) }
     }
 
     public func observe(into frame: UnsafeMutableBufferPointer<Float>) throws {
@@ -89,6 +103,11 @@ public final class DoomEnvironment: Environment {
                                 tics: frameSkip)
         }
         episodeReturn += reward
+        if let shaping, let variable = shaping.gameVariables.first {
+            let value = try game.gameVariable(variable)
+            lastShapingBonus = shaping.bonus(before: shapingVariable, after: value)
+            shapingVariable = value
+        }
         return (reward, try game.isEpisodeFinished)
     }
 

@@ -15,10 +15,13 @@ public struct RunDirectory {
     public static let episodesFile = "episodes.csv"
     public static let episodesHeader = ["worker", "episode", "frames", "wall_time", "raw_return", "length"]
     /// `episodesHeader` and one column per score metric (`ScoreMetric.columnName`), after a `rank`
-    /// column for a `--distributed` run.
-    public static func episodesHeader(metrics: [ScoreMetric], distributed: Bool = false) -> [String] {
-        (distributed ? ["rank"] : []) + episodesHeader + metrics.map(\.columnName)
+    /// column for a `--distributed` run, and `shaped_return` last with reward shaping.
+    public static func episodesHeader(metrics: [ScoreMetric], distributed: Bool = false, shaped: Bool = false) -> [String] {
+        (distributed ? ["rank"] : []) + episodesHeader + metrics.map(\.columnName) + (shaped ? [shapedReturnColumn] : [])
     }
+
+    /// With reward shaping, the return the agent learned from (scaled rewards plus shaping), after the metrics.
+    public static let shapedReturnColumn = "shaped_return"
     public static let discardedEpisodesFile = "episodes.discarded.csv"
 
     public init(url: URL) { self.url = url }

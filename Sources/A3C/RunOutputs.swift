@@ -36,7 +36,8 @@ final class RunOutputs: WorkerReporter {
             tensorBoard = try TensorBoardWriter(logDirectory: run.url)
             episodes = LockedValue<CSVWriter?>(try CSVWriter(url: run.episodesURL,
                                                  header: RunDirectory.episodesHeader(metrics: configuration.metrics,
-                                                                                     distributed: configuration.distributed)))
+                                                                                     distributed: configuration.distributed,
+                                                                                     shaped: configuration.rewardShaping != nil)))
         } catch {
             throw TrainingError.unwritable(path: run.url.path, reason: "\(error)")
         }
@@ -65,6 +66,7 @@ final class RunOutputs: WorkerReporter {
             for index in configuration.metrics.indices {
                 row.append(episode.metrics.indices.contains(index) ? episode.metrics[index].map { String(format: "%g", $0) } ?? "" : "")
             }
+            if configuration.rewardShaping != nil { row.append(String(format: "%g", episode.learningReturn)) }
             do { try episodes.append(row: row) } catch { recordFailure(run.episodesURL, error) }
         }
     }
@@ -90,6 +92,7 @@ final class RunOutputs: WorkerReporter {
             ("charts/skipped_updates", Double(counters.skippedUpdates)),
             ("Losses/Var Norm", Double(parameterNorm)),
         ]
+        if configuration.rewardShaping != nil { scalars.append(("Perf/Shaped Return", summary.learningReturn)) }
         for (index, metric) in configuration.metrics.enumerated() where index < summary.metrics.count {
             if let mean = summary.metrics[index] { scalars.append((metric.tensorBoardTag, mean)) }
         }

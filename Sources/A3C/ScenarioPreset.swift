@@ -46,6 +46,12 @@ public struct ScenarioPreset: Sendable, Equatable {
     public let metrics: [ScoreMetric]
     public let reference: ReferenceScore
 
+    /// The reward shaping this scenario needs to be learned within the learning suite's budget, opt-in
+    /// with `--reward-shaping` (see `RewardShaping` for why); nil for the others.
+    public var recommendedShaping: RewardShaping? {
+        name == "health_gathering" || name == "health_gathering_supreme" ? .health : nil
+    }
+
     /// The game variables the metrics read (at the end of each episode, from the engine's game state).
     public var gameVariables: [GameVariable] { metrics.gameVariables }
 

@@ -57,6 +57,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var valueLossCoefficient: Float = 0.5
     /// Weight of the entropy bonus.
     public var entropyCoefficient: Float = 0.01
+    /// An opt-in reward shaping scheme for learning (`RewardShaping`); nil: the scenario's rewards only.
+    public var rewardShaping: RewardShaping? = nil
     /// Rewards are multiplied by this for learning (the seed divides by 100); reports show raw rewards.
     public var rewardScale: Float = 0.01
     /// Tics each action is held. 4 is the field's practice; 1 reproduces the seed.
@@ -154,6 +156,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try read(.checkpointMinimumSeconds, &d.checkpointMinimumSeconds)
         try read(.keepCheckpoints, &d.keepCheckpoints); try read(.logdir, &d.logdir)
         try read(.distributed, &d.distributed)
+        try read(.rewardShaping, &d.rewardShaping)
         self = d
     }
 

@@ -40,6 +40,8 @@ public final class TrainingStatistics: Sendable {
     /// Means over the episodes and updates since the previous summary (the seed's TensorBoard values).
     public struct Summary: Sendable {
         public var reward = 0.0, length = 0.0, value = 0.0
+        /// The mean return the agent learned from (scaled rewards plus any shaping).
+        public var learningReturn = 0.0
         public var valueLoss = 0.0, policyLoss = 0.0, entropy = 0.0, gradientNorm = 0.0
         public var episodes = 0, updates = 0
         /// Per score metric, the mean over the episodes that have a value (nil if none has).
@@ -137,6 +139,7 @@ public final class TrainingStatistics: Sendable {
                 state.pending.reward += episode.rawReturn
                 state.pending.length += Double(episode.length)
                 state.pending.value += episode.meanValue
+                state.pending.learningReturn += episode.learningReturn
                 state.pending.episodes += 1
             }
             var recent = state.counters.recentMetrics ?? []
@@ -204,7 +207,7 @@ public final class TrainingStatistics: Sendable {
             var summary = state.pending
             if summary.episodes > 0 {
                 let n = Double(summary.episodes)
-                summary.reward /= n; summary.length /= n; summary.value /= n
+                summary.reward /= n; summary.length /= n; summary.value /= n; summary.learningReturn /= n
             }
             summary.metrics = summary.metricSums.map { $0.count > 0 ? $0.sum / Double($0.count) : nil }
             if summary.updates > 0 {

@@ -17,8 +17,12 @@ public struct EpisodeReport: Codable, Sendable, Equatable {
     public var meanValue: Double
     /// The configuration's score metrics, in order (nil where one could not be computed).
     public var metrics: [Double?]
+    /// The return the agent learned from: the scaled rewards plus any shaping.
+    public var learningReturn: Double
 
-    public init(rank: Int = 0, worker: Int, rawReturn: Double, length: Int, meanValue: Double, metrics: [Double?] = []) {
+    public init(rank: Int = 0, worker: Int, rawReturn: Double, length: Int, meanValue: Double, metrics: [Double?] = [],
+                learningReturn: Double = 0) {
+        self.learningReturn = learningReturn
         self.rank = rank; self.worker = worker; self.rawReturn = rawReturn; self.length = length; self.meanValue = meanValue
         self.metrics = metrics
     }
@@ -247,8 +251,11 @@ public final class Worker {
                 let value = batch.value(row: row)
                 phases.acting += clock.lap()
                 let outcome = try engineCall(number) { try player.environment!.step(action: action) }
+                // What the agent learns from: the scaled reward, plus any opt-in shaping (see RewardShaping).
+                let learningReward = Float(outcome.reward) * configuration.rewardScale
+                    + Float(player.environment!.lastShapingBonus)
                 player.record(slot: batch.firstSlot + row, action: action, value: value,
-                              reward: Float(outcome.reward) * configuration.rewardScale, rawReward: outcome.reward)
+                              reward: learningReward, rawReward: outcome.reward)
                 if outcome.finished {
                     player.episodeFinished = true
                     player.metrics = try engineCall(number) { try player.environment!.finishedEpisodeMetrics() }
@@ -318,7 +325,7 @@ public final class Worker {
         for player in players where player.episodeFinished {
             reporter?.episodeFinished(EpisodeReport(rank: rank, worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
                                                     meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
-                                                    metrics: player.metrics))
+                                                    metrics: player.metrics, learningReturn: player.episodeLearningReturn))
             if player.recordingGIF && player.gifFrameCount > 0 {
                 reporter?.episodeGIF(worker: index, localEpisode: player.localEpisode, frames: player.gifFrames,
                                      frameCount: player.gifFrameCount, height: player.gifSize.height,
@@ -347,6 +354,8 @@ private final class _EnvironmentPlayer {
 
     // The episode in progress.
     var episodeReturn = 0.0
+    /// The sum of the rewards the agent learned from (scaled, shaped).
+    var episodeLearningReturn = 0.0
     var episodeLength = 0
     var episodeValueSum = 0.0
     var localEpisode = 0
@@ -375,6 +384,7 @@ private final class _EnvironmentPlayer {
 
     func beginEpisode() {
         episodeReturn = 0
+        episodeLearningReturn = 0
         episodeLength = 0
         episodeValueSum = 0
         episodeFinished = false
@@ -396,6 +406,7 @@ private final class _EnvironmentPlayer {
         values.append(value)
         rewards.append(reward)
         episodeReturn += rawReward
+        episodeLearningReturn += Double(reward)
         episodeLength += 1
         episodeValueSum += Double(value)
     }

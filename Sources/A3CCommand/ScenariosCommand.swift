@@ -18,15 +18,16 @@ struct ScenariosCommand: ParsableCommand {
     /// A preset as `--json` prints it.
     struct PresetJSON: Encodable {
         let name: String, summary: String, actions: String, rewardScale: Float, frameSkip: Int
-        let episodeTimeout: Int?, metrics: [String], reference: String, source: String
+        let episodeTimeout: Int?, metrics: [String], reference: String, source: String, shaping: String?
         enum CodingKeys: String, CodingKey {
-            case name, summary, actions, metrics, reference, source
+            case name, summary, actions, metrics, reference, source, shaping
             case rewardScale = "reward_scale", frameSkip = "frame_skip", episodeTimeout = "episode_timeout"
         }
         init(_ preset: ScenarioPreset) {
             name = preset.name; summary = preset.summary; actions = preset.actions.description
             rewardScale = preset.rewardScale; frameSkip = preset.frameSkip; episodeTimeout = preset.episodeTimeout
             metrics = preset.metrics.map(\.columnName); reference = preset.reference.score; source = preset.reference.source
+            shaping = preset.recommendedShaping?.rawValue
         }
     }
 
@@ -86,6 +87,11 @@ struct ScenariosCommand: ParsableCommand {
                 + (timeout > 0 ? "timeout \(timeout) tics" : "no timeout")
                 + (preset.episodeTimeout != nil ? " (set by the preset)" : "")),
             ("metrics", preset.metrics.map { "\($0.columnName) = \($0.definition)" }.joined(separator: "; ")),
+        ]
+        if let shaping = preset.recommendedShaping {
+            lines.append(("shaping", "opt-in, needed to learn it in 20 minutes: --reward-shaping \(shaping.rawValue) (\(shaping.definition))"))
+        }
+        lines += [
             ("reference", preset.reference.score),
         ]
         if preset.reference.source != "-" { lines.append(("source", preset.reference.source)) }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 
 extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
+extension RewardShaping: ExpressibleByArgument {}
 
 /// Every training hyperparameter as an option; shared by `a3c train` and `a3c bench train`.
 /// Options left out keep the defaults of `TrainingConfiguration` (the seed's), or, with
@@ -59,6 +60,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight of the entropy bonus. (default: \(defaults.entropyCoefficient))")
     var entropyCoefficient: Float?
 
+    @Option(help: "Opt-in reward shaping for learning (reports keep the scenario's own return; the learned return is logged as shaped_return): \(RewardShaping.allCases.map { "\($0.rawValue): \($0.definition)" }.joined(separator: "; ")). (default: none)")
+    var rewardShaping: RewardShaping?
+
     @Option(help: "Rewards are multiplied by this for learning; reports show raw rewards. (default: the scenario's preset; basic's is the seed's \(defaults.rewardScale))")
     var rewardScale: Float?
 
@@ -110,6 +114,7 @@ struct TrainingOptions: ParsableArguments {
         if let valueLossCoefficient { c.valueLossCoefficient = valueLossCoefficient }
         if let entropyCoefficient { c.entropyCoefficient = entropyCoefficient }
         if let rewardScale { c.rewardScale = rewardScale }
+        if let rewardShaping { c.rewardShaping = rewardShaping }
         if let frameSkip { c.frameSkip = frameSkip }
         if let logEveryEpisodes { c.logEveryEpisodes = logEveryEpisodes }
         if let gifEveryEpisodes { c.gifEveryEpisodes = gifEveryEpisodes }
@@ -126,6 +131,7 @@ struct TrainingOptions: ParsableArguments {
         var given: [String] = []
         if scenario != nil { given.append("--scenario") }
         if actions != nil { given.append("--actions") }
+        if rewardShaping != nil { given.append("--reward-shaping") }
         if rolloutLength != nil { given.append("--rollout-length") }
         if optimizer != nil { given.append("--optimizer") }
         if frameSkip != nil { given.append("--frame-skip") }
