@@ -5,7 +5,8 @@ import Telemetry
 ///
 ///     config.json                        every setting (read back by --resume and `a3c play`)
 ///     events.out.tfevents.*              TensorBoard: Perf/..., Losses/..., charts/...
-///     episodes.csv                       worker, episode, frames, wall_time, raw_return, length
+///     episodes.csv                       [rank,] worker, episode, frames, wall_time, raw_return, length,
+///                                        one column per score metric, [shaped_return] (`episodesHeader`)
 ///     curve.svg                          learning curves at the end of training (`LearningCurves`)
 ///     gifs/episode_<n>_worker0.gif       worker 0's episodes every --gif-every of its episodes
 ///     checkpoints/ckpt-<frames>/         the last --keep-checkpoints checkpoints, and best/

@@ -80,6 +80,8 @@ public final class Trainer {
                 if moved > 0 {
                     log?("episodes.csv: \(moved) rows logged after \(used.lastPathComponent) (their training was lost with the previous session) moved to \(RunDirectory.discardedEpisodesFile)")
                 }
+            } catch let error as TrainingError {
+                throw error  // a malformed episodes.csv names itself and the fix
             } catch {
                 throw TrainingError.unwritable(path: run.episodesURL.path, reason: "\(error)")
             }

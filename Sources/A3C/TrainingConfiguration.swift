@@ -193,6 +193,11 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case incompatibleCheckpoint(String)
     case diverged(String)
     case workerFailed(String)
+    /// A rank of a `--distributed` job that failed elsewhere ("rank 2: ..."), as rank 0 learned it.
+    case rankFailed(String)
+    /// A `--distributed` exchange that broke the protocol (a rank that does not end, a message of
+    /// the wrong size): in practice different builds of a3c on different hosts.
+    case distributedProtocol(String)
     /// The run directory stopped accepting writes while training (a full disk, a read-only
     /// file system): training stops, and the message names the last good checkpoint.
     case runDirectoryFailed(run: String, reason: String, lastCheckpoint: String?)
@@ -207,6 +212,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .incompatibleCheckpoint(let message): return "incompatible checkpoint: \(message)"
         case .diverged(let message): return "training stopped: \(message)"
         case .workerFailed(let message): return "a worker failed: \(message)"
+        case .rankFailed(let message): return "the distributed job failed on \(message)"
+        case .distributedProtocol(let message): return "distributed training broke off: \(message)"
         case .runDirectoryFailed(let run, let reason, let lastCheckpoint):
             let kept = lastCheckpoint.map { "the last good checkpoint is \($0), intact" }
                 ?? "no checkpoint was written yet"

@@ -132,8 +132,10 @@ public final class Worker {
     }
 
     /// Plays and learns until `shouldStop` returns true. An engine failure (a crash, a kill) discards
-    /// the rollout in progress and that environment's episode, and restarts its engine; only an engine
-    /// that cannot be started `maxStartAttempts` times in a row ends the worker with an error.
+    /// the rollout in progress (no update; its frames are not counted) and that environment's episode,
+    /// and restarts its engine; the other environments' episodes go on, and those that ended in the
+    /// discarded rollout are still reported. Only an engine that cannot be started
+    /// `maxStartAttempts` times in a row ends the worker with an error.
     public func run(shouldStop: () -> Bool) throws {
         defer { closeEnvironments() }
         while !shouldStop() {
@@ -146,6 +148,7 @@ public final class Worker {
             } catch let failure as _EngineFailure {
                 reporter?.note("worker \(index): engine failed (\(failure.error)); discarding the episode and restarting it")
                 network.discardRecording()
+                reportFinishedEpisodes(except: failure.environment)
                 let player = players[failure.environment]
                 player.replacingFailedEngine = true
                 player.environment?.close()
@@ -322,7 +325,16 @@ public final class Worker {
             }
         }
 
-        for player in players where player.episodeFinished {
+        reportFinishedEpisodes(except: nil)
+        phases.other += clock.lap()
+        let framesPerStep = players.lazy.compactMap(\.environment).first?.framesPerStep ?? configuration.frameSkip
+        statistics.addRollout(frames: steps * framesPerStep, steps: steps, phases: phases)
+        phases = WorkerPhases()
+    }
+
+    /// Reports the episodes that ended in this rollout (and their GIFs), but that of `excluded`.
+    private func reportFinishedEpisodes(except excluded: Int?) {
+        for (number, player) in players.enumerated() where player.episodeFinished && number != excluded {
             reporter?.episodeFinished(EpisodeReport(rank: rank, worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
                                                     meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
                                                     metrics: player.metrics, learningReturn: player.episodeLearningReturn))
@@ -333,10 +345,6 @@ public final class Worker {
             }
             player.localEpisode += 1  // its next episode begins with the next rollout
         }
-        phases.other += clock.lap()
-        let framesPerStep = players.lazy.compactMap(\.environment).first?.framesPerStep ?? configuration.frameSkip
-        statistics.addRollout(frames: steps * framesPerStep, steps: steps, phases: phases)
-        phases = WorkerPhases()
     }
 }
 

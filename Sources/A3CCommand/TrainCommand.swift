@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress display and no per-worker notes; only the run's landmarks and the final summary.")
     var quiet = false
 
-    @Flag(help: "Train across the processes of `mpirun -np N` (and their hosts): every rank runs --workers workers; rank 0 holds the global parameters and the run directory. See the README, \"Across hosts\".")
+    @Flag(help: "Train across the processes of `mpirun -np N` (and their hosts): every rank runs --workers workers; rank 0 holds the global parameters and the run directory. See the README, \"Across processes and hosts (MPI)\".")
     var distributed = false
 
     func validate() throws {
@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("\(options.fixedByRun.joined(separator: ", ")) cannot change when resuming: the run keeps its settings (see its config.json)")
         }
         if distributed && !MPILaunch.isLaunched {
-            throw ValidationError("--distributed needs the processes of mpirun: mpirun -np N \(CommandLine.arguments.first ?? "a3c") train --distributed ... (see the README, \"Across hosts\")")
+            throw ValidationError("--distributed needs the processes of mpirun: mpirun -np N \(CommandLine.arguments.first ?? "a3c") train --distributed ... (see the README, \"Across processes and hosts (MPI)\")")
         }
         if !distributed && MPILaunch.isLaunched && MPILaunch.size > 1 {
             throw ValidationError("started by mpirun with \(MPILaunch.size) processes but without --distributed: each would train on its own; add --distributed to train together")

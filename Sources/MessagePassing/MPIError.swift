@@ -15,8 +15,9 @@ public enum MPIError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The launcher announced `launchedSize` processes but MPI sees a world of `worldSize`: the
     /// launcher belongs to another MPI library than the one this binary is linked with.
     case launcherMismatch(launchedSize: Int, worldSize: Int)
-    /// MPI was initialized (or finalized) before in this process; it can start only once.
-    case alreadyInitialized
+    /// A call at the wrong time: MPI initialized a second time (it starts once per process), or a
+    /// call before `MPIWorld()` or after `finalize()`; the message names which.
+    case wrongState(message: String)
     /// The library grants less than `MPI_THREAD_FUNNELED`.
     case threadLevel(provided: MPIThreadLevel)
     /// More bytes than one MPI message can carry (counts are `Int32`).
@@ -42,8 +43,8 @@ public enum MPIError: Error, Equatable, CustomStringConvertible, Sendable {
             return "`a3c \(command)` was started by mpirun without --distributed: every rank would run alone. Add --distributed, or run it without mpirun"
         case .launcherMismatch(let launchedSize, let worldSize):
             return "the launcher started \(launchedSize) processes but MPI sees a world of \(worldSize): a3c is linked with Open MPI, so start it with Open MPI's mpirun (not MPICH's mpiexec or another MPI's launcher)"
-        case .alreadyInitialized:
-            return "MPI was already initialized in this process: create one MPIWorld per process and keep it"
+        case .wrongState(let message):
+            return "\(message): create one MPIWorld per process, keep it, and make every call between MPIWorld() and finalize()"
         case .threadLevel(let provided):
             return "the MPI library grants thread level \(provided), below the funneled level a communication thread next to the worker threads needs; use an MPI built with thread support (Debian's Open MPI is)"
         case .messageTooLarge(let byteCount):
@@ -69,7 +70,7 @@ public enum MPIError: Error, Equatable, CustomStringConvertible, Sendable {
         }
         switch error.status {
         case MPS_ERROR_TRUNCATED: self = .truncated(message: message)
-        case MPS_ERROR_STATE: self = .alreadyInitialized
+        case MPS_ERROR_STATE: self = .wrongState(message: message)
         case MPS_ERROR_INVALID_ARGUMENT, MPS_ERROR_MESSAGE_TOO_LARGE, MPS_ERROR_RANK, MPS_ERROR_TAG:
             self = .invalidArgument(message: message)
         default: self = .communication(errorClass: Int(error.mpi_error_class), message: message)

@@ -97,7 +97,7 @@ public final class MPIWorld {
     /// and `ucx` transports; `mpirun --mca pml ob1`, shared memory and TCP only, takes 0.035 s).
     ///
     /// Throws `notLaunchedByMPIRun` without a launcher: Open MPI would start a one-rank world by
-    /// forking an `orted` daemon, which is never what a3c wants. Throws `alreadyInitialized` on a
+    /// forking an `orted` daemon, which is never what a3c wants. Throws `wrongState` on a
     /// second call in the process. If it throws after MPI started (`threadLevel`,
     /// `launcherMismatch`), exit the process: mpirun then ends the job.
     public init() throws {

@@ -13,8 +13,9 @@
 // of one frame, S = maxSteps * E + E slots.
 //
 // Recording: acting step k records its N rows into slots first_k ..< first_k + N, right after the
-// rows recorded before it, so a rollout's R recorded slots are 0..<R and every layer's backward over
-// all of them is one matrix product (the LSTM steps back through the recorded steps). The last E
+// rows recorded before it, so a rollout's R recorded slots are 0..<R and every layer's backward runs
+// over all of them at once: one matrix product per product of the dense layers, the convolutions in
+// chunks of `backwardChunk` slots, and the LSTM steps back through the recorded steps. The last E
 // slots are the scratch block of unrecorded steps (the bootstrap value at a rollout's cut).
 //
 // That is exact for A3C, which acts and learns with the same local parameters within a rollout: the
@@ -50,11 +51,23 @@ public final class ActorCriticNetwork {
     public let actionCount: Int
     /// The most acting steps one rollout may record (T at most).
     public let maxSteps: Int
-    /// E, the most rows (sequences) one acting step may have.
+    /// E, the most rows (sequences) one acting step may have; at most `maxRowsLimit`.
     public let maxRows: Int
+    /// The largest `maxRows` a network may be built with: `denseFewRows` (64), so that every acting
+    /// step's dense layers run in `nk_dense_rows` (each row computed exactly as it would be alone) and
+    /// never in `denseForward`'s sgemm fallback. Callers that size E (the trainer's
+    /// `--envs-per-worker`, `bench nn --batch`) can check against it.
+    public static let maxRowsLimit = denseFewRows
     /// Names, shapes and offsets of the parameter tensors in `parameters` and `gradients`.
     public let layout: ParameterLayout
     /// All parameters, (layout.totalCount).
+    ///
+    /// A network that has a `ParameterReplica` must be written only through the replica
+    /// (`synchronize()`, `applyGradients(maxGradientNorm:)`): the replica remembers which generation of
+    /// the global parameters this buffer holds, so a write by any other means (through this buffer or
+    /// `parameterPointer(_:)`, by `initializeParameters(seed:)` or `loadCheckpoint(from:)`) goes
+    /// unnoticed: the next `synchronize()` skips its copy (unless another update came in meanwhile),
+    /// and the network acts and learns on parameters the global ones do not have.
     public let parameters: FloatBuffer
     /// All gradients, same layout; backward passes ACCUMULATE here, `gradients.zero()` clears.
     public let gradients: FloatBuffer
@@ -75,10 +88,13 @@ public final class ActorCriticNetwork {
 
     /// A network with the seed's initialisation drawn from `seed` (see `initializeParameters(seed:)`).
     /// - maxSteps: acting steps one rollout may record; default 30, the seed's rollout length.
-    /// - maxRows: environments acted on together (E); default 1, the seed's one environment per worker.
+    /// - maxRows: environments acted on together (E), in 1...`maxRowsLimit`; default 1, the seed's one
+    ///   environment per worker.
     public init(actionCount: Int, maxSteps: Int = 30, maxRows: Int = 1, seed: UInt64) {
         precondition(maxSteps >= 1, "maxSteps must be at least 1, got \(maxSteps)")
         precondition(maxRows >= 1, "maxRows must be at least 1, got \(maxRows)")
+        precondition(maxRows <= Self.maxRowsLimit,
+                     "maxRows must be at most \(Self.maxRowsLimit) (ActorCriticNetwork.maxRowsLimit = denseFewRows, the most rows the acting step's dense kernel takes), got \(maxRows)")
         _ensureSingleThreadedBLAS()
         self.actionCount = actionCount
         self.maxSteps = maxSteps
@@ -109,6 +125,9 @@ public final class ActorCriticNetwork {
     private var slots: Int { maxSteps * maxRows + maxRows }
 
     /// Pointer to the parameter tensor `name` (for tests and tools; the layout is fixed).
+    /// A network that has a `ParameterReplica` must be written only through the replica: a write
+    /// through this pointer goes unnoticed and makes the replica's next `synchronize()` skip its copy
+    /// (see `parameters`).
     public func parameterPointer(_ name: String) -> UnsafeMutablePointer<Float> { parameters.pointer + layout[name].offset }
     /// Pointer to the gradient of the parameter tensor `name`.
     public func gradientPointer(_ name: String) -> UnsafeMutablePointer<Float> { gradients.pointer + layout[name].offset }
@@ -126,6 +145,9 @@ public final class ActorCriticNetwork {
     ///   seed's (a trainable bias b starting at 0 plus a constant 1 is a trainable bias starting at 1).
     /// - policy and value heads: the seed's normalized-columns init with std 0.01 and 1.0: each output
     ///   unit's weight vector has L2 norm std, so initial logits are near 0 (a near-uniform policy).
+    ///
+    /// A network that has a `ParameterReplica` must be written only through the replica: calling this
+    /// on it goes unnoticed and makes the replica's next `synchronize()` skip its copy (see `parameters`).
     public func initializeParameters(seed: UInt64) {
         var rng = Xoshiro256StarStar(seed: seed)
         parameters.zero()
@@ -163,8 +185,9 @@ public final class ActorCriticNetwork {
     /// - record: true records the step's activations for `backwardRecorded` (slots R ..< R + N); a
     ///   sequence recorded at step k > 0 must have been recorded at step k - 1 with its state left as
     ///   this method wrote it. False acts in the scratch slots (a bootstrap value), recording nothing.
-    /// Cost: each layer one matrix product over the N rows (a matrix-vector product for N = 1, which is
-    /// memory-bound on the ~4.7 MB of fc and LSTM weights: batching rows shares that traffic).
+    /// Cost: the convolutions are direct (`nk_conv2d_forward`, no unrolled copy of the frames), and fc,
+    /// the LSTM and the heads stream each weight row once for all N rows (`nk_dense_rows`). A step is
+    /// memory-bound on the ~4.7 MB of fc and LSTM weights, so batching rows shares that traffic.
     @discardableResult
     public func act(frames: UnsafePointer<Float>, states: LSTMStates, rows: [Int], record: Bool) -> ActingBatch {
         let n = rows.count, h = Self.hiddenSize

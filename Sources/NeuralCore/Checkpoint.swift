@@ -93,7 +93,9 @@ extension ActorCriticNetwork {
 
     /// Loads parameters saved by `checkpointBytes` (or by PyTorch's safetensors with the same names);
     /// returns the file's metadata. Throws, naming the tensor and both shapes, when a shape differs
-    /// (e.g. a checkpoint for another action count). Forgets recorded acting steps.
+    /// (e.g. a checkpoint for another action count). Forgets recorded acting steps. A network that
+    /// has a `ParameterReplica` must be written only through the replica: loading into it goes
+    /// unnoticed, and the replica's next `synchronize()` would skip its copy.
     @discardableResult
     public func loadCheckpoint(from url: URL) throws -> [String: String] {
         let file = try SafeTensors.read(from: url)

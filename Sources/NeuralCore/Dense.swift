@@ -3,15 +3,19 @@
 // Legend: N = batch, I = input features, O = output features.
 //   input (N, I), out (N, O), weight (O, I) row-major (PyTorch Linear.weight), bias (O) or nil.
 // Rows of input/out may be further apart than I/O floats (leading dimensions), so a layer can read
-// rows of a larger buffer. Up to `denseFewRows` rows (an acting step: one row per environment) go to
-// `nk_dense_rows`, which streams each weight row once for all rows and computes every row exactly
-// as it would alone; more rows (a rollout's backward pass) are one sgemm.
+// rows of a larger buffer. The forward of up to `denseFewRows` rows (an acting step: one row per
+// environment) goes to `nk_dense_rows`, which streams each weight row once for all rows and computes
+// every row exactly as it would alone. The trainer never forwards more rows than that
+// (`ActorCriticNetwork` refuses a `maxRows` above `denseFewRows`); more rows are one sgemm, a fallback
+// for other callers. The backward (over a whole rollout's rows) is always sgemm.
 
 import _NeuralKernels
 
 /// The most rows `denseForward` computes with `nk_dense_rows` rather than sgemm. For a few rows a
 /// general matrix product spends more time packing the weight (2.65 MB for fc) than multiplying:
 /// `a3c bench nn --batch 8` measured OpenBLAS's sgemm at 41 GFLOP/s on fc's 8 x 2592 x 256.
+/// Also the most rows an `ActorCriticNetwork` acts on at once (`ActorCriticNetwork.maxRowsLimit`), so
+/// every forward of the trainer runs in `nk_dense_rows`.
 public let denseFewRows = 64
 
 /// Forward: out[n, o] = bias[o] + sum_i weight[o, i] * input[n, i], i.e. out = input * weight^T + bias.
@@ -25,6 +29,8 @@ public func denseForward(out: UnsafeMutablePointer<Float>, outStride: Int? = nil
     if batch <= denseFewRows {
         nk_dense_rows(out, ldo, input, ldi, weight, inFeatures, bias, accumulate, batch, inFeatures, outFeatures)
     } else {
+        // Fallback outside the trainer's bounds (ActorCriticNetwork's maxRows <= denseFewRows): no
+        // acting step of the network reaches it. Its rounding differs from nk_dense_rows'.
         if let bias { for n in 0..<batch { (out + n * ldo).update(from: bias, count: outFeatures) } }
         _sgemm(transposeA: false, transposeB: true, m: batch, n: outFeatures, k: inFeatures,
                a: input, lda: ldi, b: weight, ldb: inFeatures, beta: bias == nil && !accumulate ? 0 : 1, c: out, ldc: ldo)

@@ -13,7 +13,8 @@
 //   i = sigmoid(z_i), f = sigmoid(z_f), g = tanh(z_g), o = sigmoid(z_o)
 //   c = f * cPrev + i * g
 //   h = o * tanh(c)
-// For N sequences at once both products are matrix products over the N rows (matrix-vector for N = 1).
+// For N sequences at once both products run over the N rows: forward with the dense layer's few-rows kernel
+// (`denseForward`, which streams each weight row once for all N), backward as matrix products.
 import _NeuralKernels
 
 /// Sizes of an LSTM cell.

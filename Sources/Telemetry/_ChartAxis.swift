@@ -21,6 +21,9 @@ struct _ChartAxis: Equatable {
 
     /// An axis covering `minimum...maximum` (data units: seconds for `.minutes`) with about
     /// `targetTickCount` intervals. An empty or one-value range is widened so it still has ticks.
+    /// An invalid range (an end NaN or infinite, or minimum > maximum) gets the axis of 0...1, and so
+    /// does a range a Double cannot measure: data spanning ±1e308, whose width overflows to infinity
+    /// (or whose ends, rounded out to whole steps, would), or a width so small its step underflows.
     init(minimum: Double, maximum: Double, format: Format, targetTickCount: Int = 5) {
         precondition(targetTickCount >= 1, "an axis needs at least one interval")
         var low = minimum, high = maximum
@@ -30,11 +33,26 @@ struct _ChartAxis: Equatable {
             let half = low == 0 ? 1 : abs(low) * 0.1
             low -= half; high += half
         }
-        let step = _ChartAxis.niceStep((high - low) / Double(targetTickCount))
-        self.step = step
-        self.lower = (low / step).rounded(.down) * step
-        self.upper = (high / step).rounded(.up) * step
+        let axis = _ChartAxis.roundedOut(low: low, high: high, targetTickCount: targetTickCount)
+            ?? _ChartAxis.roundedOut(low: 0, high: 1, targetTickCount: targetTickCount)
+            ?? (lower: 0.0, upper: 1.0, step: 1.0)
+        self.step = axis.step
+        self.lower = axis.lower
+        self.upper = axis.upper
         self.format = format
+    }
+
+    /// `low...high` widened to whole nice steps, or nil if its width, its step or its widened ends are
+    /// not finite and positive as needed (`high - low` overflows for data spanning ±1e308).
+    private static func roundedOut(low: Double, high: Double, targetTickCount: Int)
+        -> (lower: Double, upper: Double, step: Double)? {
+        let rough = (high - low) / Double(targetTickCount)
+        guard rough > 0 && rough.isFinite else { return nil }
+        let step = niceStep(rough)
+        guard step > 0 && step.isFinite else { return nil }
+        let lower = (low / step).rounded(.down) * step, upper = (high / step).rounded(.up) * step
+        guard lower.isFinite && upper.isFinite else { return nil }
+        return (lower: lower, upper: upper, step: step)
     }
 
     /// The 1, 2 or 5 x 10^k nearest to `rough` (`rough` > 0), Heckbert's rounding: a mantissa

@@ -134,7 +134,9 @@ public final class DoomGame {
         let map = try string(VZD_DOOM_MAP).uppercased()
         guard !map.isEmpty, !maps.contains(map) else { return }
         // A map the scenario's .wad lacks may still come from the IWAD (freedoom2.wad: MAP01-MAP32).
-        guard (try? WADDirectory.mapNames(of: installation.iwad))?.contains(map) != true else { return }
+        // An IWAD that cannot be read is its own error (naming the file), not a missing map.
+        let iwadMaps = try WADDirectory.mapNames(of: installation.iwad, role: .iwad)
+        guard !iwadMaps.contains(map) else { return }
         throw ViZDoomError.invalidArgument(message: "\(configFile.path): doom_map \(map.lowercased()) is in neither \(wadName) (its maps: \(maps.isEmpty ? "none" : maps.map { $0.lowercased() }.joined(separator: ", "))) nor \(installation.iwad.lastPathComponent); set doom_map to one of the maps")
     }
 

@@ -1,6 +1,12 @@
-// Implementation of _NeuralKernels.h: for each kernel a scalar reference version, then AVX2 and
-// AVX-512 versions that do the same operations 8 or 16 lanes at a time and finish the last
-// n mod 8 (16) elements with the scalar code, then the dispatching entry point.
+// Implementation of _NeuralKernels.h, in sections:
+// - the element-wise kernels: a scalar reference version each, then AVX2 and AVX-512 versions that do
+//   the same operations 8 or 16 lanes at a time and finish the last n mod 8 (16) elements with the
+//   scalar code; their dispatching entry points (NK_DISPATCH) are at the end of the file;
+// - nk_sum: one plain C body compiled once per level;
+// - nk_dense_rows and nk_conv2d_forward: a scalar version (fmaf) and an AVX2 + FMA version with the
+//   same fused operations in the same order, chosen in their entry points (nk_has_avx2_fma; no
+//   AVX-512 version);
+// - nk_im2col and nk_col2im_accumulate: one plain C version.
 #include "_NeuralKernels.h"
 
 #include <math.h>
@@ -8,7 +14,9 @@
 #include <string.h>
 
 // Bit-identical variants: a * b + c must stay two roundings everywhere (clang would otherwise fuse it
-// into an FMA inside the AVX2/AVX-512 functions, and on aarch64 in the scalar ones).
+// into an FMA inside the AVX2/AVX-512 functions, and on aarch64 in the scalar ones). The fused
+// multiply-adds of nk_dense_rows and nk_conv2d_forward are explicit (fmaf, _mm256_fmadd_ps), which
+// this pragma does not affect.
 #pragma STDC FP_CONTRACT OFF
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))

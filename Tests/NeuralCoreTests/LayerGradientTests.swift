@@ -71,7 +71,7 @@ struct LayerGradientTests {
         #expect(ActorCriticNetwork.conv2.outChannels * ActorCriticNetwork.conv2.outPixels == ActorCriticNetwork.flattenedSize)
     }
 
-    @Test("dense: batch 1 (sgemv) and batch 3 (sgemm)", arguments: [1, 3])
+    @Test("dense: batch 1 and batch 3 (forward: the few-rows kernel nk_dense_rows; backward: sgemm)", arguments: [1, 3])
     func dense(batch: Int) {
         var rng = Xoshiro256StarStar(seed: 12)
         let (inF, outF) = (5, 4)

@@ -87,7 +87,7 @@ struct RolloutFixture {
 
 @Suite("Actor-critic network")
 struct NetworkTests {
-    @Test("whole-network loss gradient over a batched rollout of 3 sequences of unequal length, every tensor",
+    @Test("whole-network loss gradient, every tensor: a rollout of one sequence (3 steps) and a batched one of 3 sequences of unequal length (3, 2, 3 steps)",
           arguments: [[3], [3, 2, 3]])
     func wholeNetworkGradientCheck(lengths: [Int]) {
         let network = ActorCriticNetwork(actionCount: 3, maxSteps: 4, maxRows: lengths.count, seed: 7)
@@ -131,7 +131,7 @@ struct NetworkTests {
         batched.gradients.zero()
         let batchedLoss = batched.backwardRecorded(actions: rollout.actions, returns: rollout.returns,
                                                    advantages: rollout.advantages)
-        // The same network, one sequence at a time (batch-1 forwards: matrix-vector products).
+        // The same network, one sequence at a time (acting steps of one row; the backward over one sequence's slots).
         let single = ActorCriticNetwork(actionCount: 4, maxSteps: 6, maxRows: 1, seed: 3)
         single.gradients.zero()
         var worstValue: Float = 0, worstState: Float = 0, total: Float = 0

@@ -27,7 +27,6 @@ struct RankWelcome: Codable {
     var configuration: TrainingConfiguration
     var generation: Int
     var parameterCount: Int
-    var ranks: Int
 }
 
 /// What a rank other than 0 sends: its statistics since the previous report and, for `.update`,

@@ -34,8 +34,9 @@ public struct DistributedOutcome: Sendable {
 
 /// Runs one rank of a `--distributed` job.
 public enum DistributedTraining {
-    /// Seconds between two polls of a waiting communication thread: about 2% of a core asleep-polling
-    /// (measured with Open MPI 4.1), for at most half a millisecond of latency per message.
+    /// Seconds between two polls of a waiting communication thread: at most 2 ms of latency per
+    /// message (a round trip waits twice), for under 2% of a core asleep-polling (measured with Open
+    /// MPI 4.1 at 1 ms; see `MPIWorld.probe(pollInterval:)`).
     static let pollInterval = 0.002
     /// How long rank 0 waits for the other ranks to end after its trainer has.
     static let endTimeout = 60.0
@@ -44,7 +45,8 @@ public enum DistributedTraining {
     ///
     /// - makeTrainer: rank 0 only: the trainer (a new run or a resumed one), made once MPI is up.
     /// - stopRequested: Ctrl-C or SIGTERM on this rank.
-    /// - log: rank 0's text output; other ranks print only their failures.
+    /// - log: rank 0's text output; other ranks print only their failures and their workers' notes
+    ///   (an engine restarted, an update skipped), prefixed with their rank.
     public static func run(makeTrainer: @escaping () throws -> Trainer, stopRequested: @escaping @Sendable () -> Bool,
                            log: @escaping @Sendable (String) -> Void,
                            progress: (@Sendable (String) -> Void)?) throws -> DistributedOutcome {
@@ -86,12 +88,12 @@ public enum DistributedTraining {
         } catch {
             server.trainerFinished.set()
             link.waitForEnd()
-            throw server.failure.map { TrainingError.workerFailed($0) } ?? error
+            throw server.failure.map { TrainingError.rankFailed($0) } ?? error
         }
         server.trainerFinished.set()
         link.waitForEnd()
         if let failure = link.failure { throw failure }
-        if let failure = server.failure { throw TrainingError.workerFailed(failure) }
+        if let failure = server.failure { throw TrainingError.rankFailed(failure) }
         return DistributedOutcome(rank: 0, ranks: size, counters: counters, rankLines: server.summaryLines(),
                                   consistent: server.consistent, runDirectory: trainer.run.url)
     }
@@ -103,7 +105,9 @@ public enum DistributedTraining {
         let actionCount = configuration.actions.count
         let layout = ActorCriticNetwork.parameterLayout(actionCount: actionCount)
         guard layout.totalCount == welcome.parameterCount else {
-            throw TrainingError.incompatibleCheckpoint("rank 0 sent \(welcome.parameterCount) parameters, the network of \(actionCount) actions has \(layout.totalCount): run the same a3c build on every host")
+            let error = TrainingError.distributedProtocol("rank 0 sent \(welcome.parameterCount) parameters, the network of \(actionCount) actions has \(layout.totalCount): run the same a3c build on every host")
+            link.fail(error)  // the job ends (MPI_Abort) with this message
+            throw error
         }
         let remote = RemoteParameters(layout: layout, initial: link.welcomeParameters!, generation: welcome.generation)
         let statistics = TrainingStatistics()
@@ -140,8 +144,9 @@ final class _ServerState: @unchecked Sendable {
         var sent: [Int: Int] = [:]       // rank -> updates sent (the rank's own count)
         var applied: [Int: Int] = [:]    // rank -> updates applied here
         var holdsFinal: [Int: Bool] = [:]
-        /// Seconds rank 0's communication thread spent on remote updates (receive, apply, reply), and their count.
-        var serviceSeconds = 0.0, serviced = 0
+        /// Seconds rank 0's communication thread spent on remote updates (receive, apply, reply), the
+        /// part of them spent applying (the lock and the optimizer step), and their count.
+        var serviceSeconds = 0.0, applySeconds = 0.0, serviced = 0
     }
 
     init(trainer: Trainer, ranks: Int) {
@@ -159,8 +164,8 @@ final class _ServerState: @unchecked Sendable {
     func recordApplied(rank: Int) { state.withLockedValue { $0.applied[rank, default: 0] += 1 } }
     func recordSent(rank: Int, _ count: Int) { state.withLockedValue { $0.sent[rank] = count } }
     func recordFinal(rank: Int, holds: Bool) { state.withLockedValue { $0.holdsFinal[rank] = holds } }
-    func recordServiceTime(_ seconds: Double) {
-        state.withLockedValue { $0.serviceSeconds += seconds; $0.serviced += 1 }
+    func recordServiceTime(_ seconds: Double, applying: Double) {
+        state.withLockedValue { $0.serviceSeconds += seconds; $0.applySeconds += applying; $0.serviced += 1 }
     }
 
     var consistent: Bool {
@@ -175,9 +180,9 @@ final class _ServerState: @unchecked Sendable {
                 let sent = state.sent[rank].map(String.init) ?? "?"
                 let holds = state.holdsFinal[rank] == true ? "holds the final parameters" : "does NOT hold the final parameters"
                 return "rank \(rank): \(sent) updates sent, \(state.applied[rank, default: 0]) applied; \(holds)"
-            } + (state.serviced > 0 ? [String(format: "rank 0 served %d remote updates, %.2f ms each (receive the gradients, apply them, send the parameters): one parameter server saturates at about %.0f updates/s",
+            } + (state.serviced > 0 ? [String(format: "rank 0 served %d remote updates, %.2f ms each from the gradients' header to the parameters sent back, %.2f ms of it applying them (the lock and the optimizer step); the rest is the two 4.8 MB transfers and waiting for the other rank's side of them (README: how many ranks one rank 0 feeds)",
                                               state.serviced, 1000 * state.serviceSeconds / Double(state.serviced),
-                                              Double(state.serviced) / state.serviceSeconds)] : [])
+                                              1000 * state.applySeconds / Double(state.serviced))] : [])
         }
     }
 }

@@ -42,7 +42,8 @@ final class _RankLink: @unchecked Sendable {
 
     func startServing(_ server: _ServerState) { role.withLockedValue { $0 = .server(server) } }
     func startClient(_ client: _ClientState) { role.withLockedValue { $0 = .client(client) } }
-    /// Rank 0 could not start its trainer: the job ends (MPI_Abort), the error explains why.
+    /// This rank could not take its role (rank 0: its trainer did not start; another rank: rank 0's
+    /// welcome does not fit this build): the job ends (MPI_Abort), the error explains why.
     func fail(_ error: Error) { role.withLockedValue { $0 = .failed("\(error)") } }
     func workersEnded(failure: Error?) { workersDone.withLockedValue { $0 = (true, failure.map { "\($0)" }) } }
 
@@ -94,22 +95,25 @@ final class _RankLink: @unchecked Sendable {
 
     // MARK: Rank 0
 
+    /// Ends the whole job (MPI_Abort: mpirun ends every rank) if this rank's main thread could not
+    /// take its role; its error says why.
+    private func abortIfFailed(_ role: Role, _ mpi: MPIWorld) {
+        if case .failed(let message) = role {
+            FileHandle.standardError.write(Data("rank \(mpi.rank): \(message); ending the job\n".utf8))
+            mpi.abort(code: 1)
+        }
+    }
+
     private func runServer(_ mpi: MPIWorld) throws {
         let role = awaitRole()
-        guard case .server(let server) = role else {
-            if case .failed(let message) = role {
-                FileHandle.standardError.write(Data("rank 0: \(message); ending the job\n".utf8))
-                mpi.abort(code: 1)
-            }
-            return
-        }
+        abortIfFailed(role, mpi)
+        guard case .server(let server) = role else { return }
         let trainer = server.trainer
         let shared = trainer.shared
         let count = shared.layout.totalCount
         let parameters = FloatBuffer(count: count), gradients = FloatBuffer(count: count)
         var generation = shared.copyParameters(into: parameters, unlessGeneration: nil)
-        let welcome = RankWelcome(configuration: trainer.configuration, generation: generation, parameterCount: count,
-                                  ranks: mpi.size)
+        let welcome = RankWelcome(configuration: trainer.configuration, generation: generation, parameterCount: count)
         let header = try DistributedCoding.encode(welcome)
         for rank in 1..<mpi.size {
             try mpi.send(bytes: header, to: rank, tag: DistributedTag.welcome)
@@ -131,7 +135,7 @@ final class _RankLink: @unchecked Sendable {
                         }
                     }
                     if Date().timeIntervalSince(endedAt!) > DistributedTraining.endTimeout {
-                        throw TrainingError.workerFailed("ranks \((1..<mpi.size).filter { !goodbyes.contains($0) }.map(String.init).joined(separator: ", ")) did not end within \(Int(DistributedTraining.endTimeout)) s of rank 0")
+                        throw TrainingError.distributedProtocol("ranks \((1..<mpi.size).filter { !goodbyes.contains($0) }.map(String.init).joined(separator: ", ")) did not end within \(Int(DistributedTraining.endTimeout)) s of rank 0")
                     }
                 }
                 usleep(useconds_t(DistributedTraining.pollInterval * 1e6))
@@ -145,13 +149,16 @@ final class _RankLink: @unchecked Sendable {
             switch report.kind {
             case .update:
                 let started = Date()
-                defer { server.recordServiceTime(Date().timeIntervalSince(started)) }
+                var applying = 0.0
+                defer { server.recordServiceTime(Date().timeIntervalSince(started), applying: applying) }
                 _ = try mpi.receive(floats: gradients.buffer, from: source, tag: DistributedTag.request)
                 if trainer.stopping.isSet || server.trainerFinished.isSet {
                     try reply(mpi, ServerReply(stop: true, generation: nil), to: source)
                 } else {
                     // Clipped on the rank already: applied as they are, the new parameters mirrored for the reply.
+                    let applyStarted = Date()
                     let update = shared.apply(gradients: gradients, maxGradientNorm: nil, mirror: parameters)
+                    applying = Date().timeIntervalSince(applyStarted)
                     if let applied = update.generation {
                         server.recordApplied(rank: source)
                         trainer.statistics.addAppliedUpdate()
@@ -165,14 +172,9 @@ final class _RankLink: @unchecked Sendable {
             case .final:
                 if let failure = report.failure { server.recordFailure(rank: source, failure) }
                 server.recordSent(rank: source, report.acknowledgedUpdates ?? 0)
-                finals.insert(source)
-                if finalChecksum != nil {  // a rank that ends after the others were answered
-                    try reply(mpi, ServerReply(stop: true, generation: generation), parameters: parameters, to: source)
-                }
+                finals.insert(source)  // answered once every rank has sent its .final (above)
             case .goodbye:
-                if finalChecksum == nil {
-                    finalChecksum = CRC32.checksum(UnsafeRawBufferPointer(parameters.buffer))
-                }
+                // Only after the final reply, so finalChecksum is set.
                 server.recordFinal(rank: source, holds: report.parameterChecksum == finalChecksum)
                 goodbyes.insert(source)
             }
@@ -197,15 +199,20 @@ final class _RankLink: @unchecked Sendable {
         let parameters = FloatBuffer(count: welcome.parameterCount)
         let message = try mpi.receive(floats: parameters.buffer, from: 0, tag: DistributedTag.welcome)
         guard message.byteCount == 4 * welcome.parameterCount else {
-            throw TrainingError.incompatibleCheckpoint("rank 0 announced \(welcome.parameterCount) parameters and sent \(message.byteCount / 4)")
+            throw TrainingError.distributedProtocol("rank 0 announced \(welcome.parameterCount) parameters and sent \(message.byteCount / 4): run the same a3c build on every host")
         }
         self.welcome = welcome
         welcomeParameters = parameters
     }
 
     private func runClient(_ mpi: MPIWorld) throws {
-        guard case .client(let client) = awaitRole() else { return }
+        let role = awaitRole()
+        abortIfFailed(role, mpi)
+        guard case .client(let client) = role else { return }
         let remote = client.remote
+        /// The parameters of a reply are received here, outside the lock the workers' syncs take,
+        /// and then swapped into `remote.latest`.
+        var incoming = FloatBuffer(count: remote.layout.totalCount)
         var acknowledged = 0
         var lastReport = Date()
 
@@ -223,8 +230,9 @@ final class _RankLink: @unchecked Sendable {
             _ = try mpi.probe(from: 0, tag: DistributedTag.reply, pollInterval: DistributedTraining.pollInterval)
             let reply = try DistributedCoding.decode(ServerReply.self, from: mpi.receiveBytes(from: 0, tag: DistributedTag.reply).bytes)
             if let generation = reply.generation {
-                try remote.latest.withLockedValue { latest in
-                    _ = try mpi.receive(floats: latest.parameters.buffer, from: 0, tag: DistributedTag.reply)
+                _ = try mpi.receive(floats: incoming.buffer, from: 0, tag: DistributedTag.reply)
+                remote.latest.withLockedValue { latest in
+                    swap(&latest.parameters, &incoming)
                     latest.generation = generation
                 }
             }
@@ -242,7 +250,7 @@ final class _RankLink: @unchecked Sendable {
                 remote.stop()
                 let reply = try exchange(.final, failure: failure)
                 guard reply.generation != nil else {
-                    throw TrainingError.workerFailed("rank 0 answered the final report without the final parameters")
+                    throw TrainingError.distributedProtocol("rank 0 answered the final report without the final parameters: run the same a3c build on every host")
                 }
                 let checksum = remote.latest.withLockedValue { CRC32.checksum(UnsafeRawBufferPointer($0.parameters.buffer)) }
                 _ = try exchange(.goodbye, checksum: checksum)

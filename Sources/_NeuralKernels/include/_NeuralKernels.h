@@ -1,15 +1,26 @@
-// _NeuralKernels: the element-wise loops of NeuralCore in C, with AVX-512 and AVX2 variants chosen at
-// run time (first call, `__builtin_cpu_supports`) and a portable scalar version that defines the results.
+// _NeuralKernels: NeuralCore's hot loops in C, with vector variants chosen at run time (the level is
+// detected once, `__builtin_cpu_supports`) and a portable scalar version that defines the results:
+// - element-wise kernels (optimizers, activations, the LSTM cell) and nk_sum: AVX-512, AVX2 and scalar;
+// - the acting step's products, nk_dense_rows and nk_conv2d_forward: AVX2 with FMA (used at level
+//   AVX2 or above when the CPU has FMA; nk_conv2d_forward also needs a multiple of 16 output channels
+//   and a weight of at most 8192 floats) and scalar;
+// - nk_im2col and nk_col2im_accumulate: one plain C version (copies and adds, no variants).
 //
 // Why C: Swift compiles for baseline x86-64 (SSE2), so its loops run 4 floats at a time; these loops
-// (the optimizer over 1.2M parameters, the exp-based activations) are the network's largest costs
-// after OpenBLAS. A function with `__attribute__((target(...)))` may use wider instructions while the
-// binary still runs on any x86-64 (and on other architectures, where only the scalar code is built).
+// (the optimizer over 1.2M parameters, the exp-based activations, the acting step's few-row products)
+// are the network's largest costs besides OpenBLAS's. A function with `__attribute__((target(...)))`
+// may use wider instructions while the binary still runs on any x86-64 (and on other architectures,
+// where only the scalar code is built).
 //
-// Numerics: every variant performs the SAME float operations in the same order as the scalar code,
-// with no fused multiply-add (FP_CONTRACT OFF), so all variants give bit-identical results: the
-// vector code differs from the scalar only in doing 16 (AVX-512) or 8 (AVX2) elements at once.
-// They also match the Swift code they replace operation for operation.
+// Numerics: at every level a kernel gives bit-identical results.
+// - Element-wise kernels and nk_sum: every variant performs the SAME float operations in the same
+//   order as the scalar code, with no fused multiply-add (FP_CONTRACT OFF: a * b + c stays two
+//   roundings); the vector code differs only in doing 16 (AVX-512) or 8 (AVX2) elements at once.
+// - nk_dense_rows and nk_conv2d_forward: every multiply-add IS fused, explicitly (_mm256_fmadd_ps in
+//   the AVX2 code, fmaf in the scalar code), in the order their comments below fix, so the two paths
+//   agree bit for bit; their results differ in rounding from an unfused or BLAS product.
+// KernelTests checks the levels against each other, the element-wise kernels against Double
+// references, and the two products against the matrix products (to rounding).
 //
 // Legend: n = number of elements; every pointer addresses n floats unless said otherwise. No pointer
 // may alias another except where a comment allows it (in place).
@@ -36,7 +47,14 @@ typedef enum {
 nk_level nk_current_level(void);
 
 /// Uses `level`, or the best supported level if `level` is higher; returns the level now in use.
-/// For tests and benchmarks that compare variants; not thread-safe with kernels running.
+/// For tests and benchmarks that compare variants. The level is one int stored and loaded with relaxed
+/// atomics, and every kernel call reads it once on entry and runs wholly at that level, so calling this
+/// while kernels run on other threads is no data race: a call already running finishes at the old
+/// level, and other threads switch at some later call (relaxed: no ordering with other memory). As the
+/// levels give bit-identical results, a change alters speed only. One exception: the level in use is
+/// set lazily by the first kernel call (or `nk_current_level`), and a concurrent `nk_set_level` may be
+/// overwritten by that initialisation: call it before any other thread's first kernel call, or once
+/// one has returned.
 nk_level nk_set_level(nk_level level);
 
 /// The best level this CPU supports.
