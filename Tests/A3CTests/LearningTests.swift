@@ -50,7 +50,7 @@ final class SideBarEnvironment: Environment {
 @Suite("A3C learns")
 struct LearningTests {
     @Test("two workers learn the side-bar task: the mean return of the last 100 episodes rises from ~0 to > 12 of 20",
-          arguments: [(envsPerWorker: 1, frames: 24_000), (envsPerWorker: 4, frames: 48_000)])
+          arguments: [(envsPerWorker: 1, frames: 24_000), (envsPerWorker: 4, frames: 80_000)])
     func learnsSideBar(envsPerWorker: Int, frames: Int) throws {
         var configuration = TrainingConfiguration()
         configuration.workers = 2
