@@ -54,8 +54,6 @@ public final class DoomEnvironment: Environment {
     /// The reward shaping scheme, if any, the value of its variable before the next step, and the
     /// last step's bonus.
     public let shaping: RewardShaping?
-    /// The game variable the shaping reads (looked up once: `step` allocates nothing).
-    private let shapingGameVariable: GameVariable?
     private var shapingVariable = 0.0
     public private(set) var lastShapingBonus = 0.0
 
@@ -76,7 +74,6 @@ public final class DoomEnvironment: Environment {
         self.actions = actions
         self.metrics = metrics
         self.shaping = shaping
-        shapingGameVariable = shaping?.gameVariables.first
         self.frameSkip = frameSkip
         buttonCount = game.buttons.count
         preprocessor = FramePreprocessor(inputWidth: game.screenWidth, inputHeight: game.screenHeight)
@@ -89,7 +86,7 @@ public final class DoomEnvironment: Environment {
         try game.newEpisode()
         episodeReturn = 0
         lastShapingBonus = 0
-        if let variable = shapingGameVariable { shapingVariable = try game.gameVariable(variable) }
+        if let shaping { shapingVariable = try game.gameVariable(shaping.gameVariable) }
     }
 
     public func observe(into frame: UnsafeMutableBufferPointer<Float>) throws {
@@ -106,8 +103,8 @@ public final class DoomEnvironment: Environment {
                                 tics: frameSkip)
         }
         episodeReturn += reward
-        if let shaping, let variable = shapingGameVariable {
-            let value = try game.gameVariable(variable)
+        if let shaping {
+            let value = try game.gameVariable(shaping.gameVariable)
             lastShapingBonus = shaping.bonus(before: shapingVariable, after: value)
             shapingVariable = value
         }

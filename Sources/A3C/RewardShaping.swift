@@ -12,14 +12,14 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     /// up. Sample Factory's health_gathering shaping (`sf_examples/vizdoom/doom/wrappers/
     /// gathering_reward_shaping.py`). Why: health_gathering pays +1 a tic alive and -100 at death, so
     /// a medikit's worth shows only hundreds of tics later, beyond gamma 0.99's horizon of about 100
-    /// steps; trained on its own rewards for 20 minutes (2.8 M frames in 7 minutes here), the agent
-    /// survived no longer than a random one (about 430 tics).
+    /// steps; trained on its own rewards for 7 minutes (2.8 M frames), the agent survived no longer
+    /// than a random one (about 430 tics).
     case health
 
-    /// The game variables a scheme reads after every step.
-    public var gameVariables: [GameVariable] {
+    /// The game variable a scheme reads after every step.
+    public var gameVariable: GameVariable {
         switch self {
-        case .health: return [RewardShaping.healthVariable]
+        case .health: return RewardShaping.healthVariable
         }
     }
 
@@ -30,7 +30,7 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// The bonus of one step, from the scheme's variables before and after it.
+    /// The bonus of one step, from the scheme's variable before and after it.
     func bonus(before: Double, after: Double) -> Double {
         switch self {
         case .health: return after > before ? 1 : 0

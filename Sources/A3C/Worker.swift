@@ -334,7 +334,9 @@ public final class Worker {
 
     /// Reports the episodes that ended in this rollout (and their GIFs), but that of `excluded`.
     private func reportFinishedEpisodes(except excluded: Int?) {
-        for (number, player) in players.enumerated() where player.episodeFinished && number != excluded {
+        for (number, player) in players.enumerated()
+        where player.episodeFinished && !player.episodeReported && number != excluded {
+            player.episodeReported = true  // an engine failure before its next episode must not report it twice
             reporter?.episodeFinished(EpisodeReport(rank: rank, worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
                                                     meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
                                                     metrics: player.metrics, learningReturn: player.episodeLearningReturn))
@@ -366,6 +368,8 @@ private final class _EnvironmentPlayer {
     var episodeLearningReturn = 0.0
     var episodeLength = 0
     var episodeValueSum = 0.0
+    /// Set once the finished episode has been reported (until the next begins).
+    var episodeReported = false
     var localEpisode = 0
     var episodeFinished = false
     /// The score metrics of the episode that just finished.
@@ -393,6 +397,7 @@ private final class _EnvironmentPlayer {
     func beginEpisode() {
         episodeReturn = 0
         episodeLearningReturn = 0
+        episodeReported = false
         episodeLength = 0
         episodeValueSum = 0
         episodeFinished = false

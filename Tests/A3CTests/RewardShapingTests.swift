@@ -25,7 +25,7 @@ struct RewardShapingTests {
         #expect(RewardShaping.health.bonus(before: 50, after: 75) == 1)
         #expect(RewardShaping.health.bonus(before: 75, after: 75) == 0)
         #expect(RewardShaping.health.bonus(before: 75, after: 62) == 0)
-        #expect(RewardShaping.health.gameVariables.map(\.name) == ["HEALTH"])
+        #expect(RewardShaping.health.gameVariable.name == "HEALTH")
         let recommended = ScenarioPreset.all.filter { $0.recommendedShaping != nil }.map(\.name)
         #expect(recommended == ["health_gathering", "health_gathering_supreme"])
     }
