@@ -111,7 +111,7 @@ struct TrainFaultTests {
         defer { try? FileManager.default.removeItem(at: logdir) }
         let process = Process()
         process.executableURL = try a3cExecutable()
-        process.arguments = ["train", "--max-minutes", "5", "--workers", "2", "--logdir", logdir.path, "--gif-every", "0"]
+        process.arguments = ["train", "--max-minutes", "5", "--workers", "2", "--envs-per-worker", "1", "--logdir", logdir.path, "--gif-every", "0"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
