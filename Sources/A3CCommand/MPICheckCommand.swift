@@ -99,6 +99,8 @@ struct MPICheckCommand: ParsableCommand {
             lines.append(String(format: "  rank 0 <-> rank %d (%@): median %.2f ms, best %.2f ms, %.0f MB/s over %d round trips",
                                 trips.rank, hostOf[trips.rank] ?? "?", trips.median * 1e3, trips.best * 1e3,
                                 2 * Double(report.bytesPerMessage) / trips.median / 1e6, trips.seconds.count))
+            lines.append(String(format: "  rank 0 <-> rank %d, sleeping between polls (up to %.1f ms) as training does: median %.2f ms",
+                                trips.rank, MPICheck.polledInterval * 1e3, trips.polledMedian * 1e3))
         }
         if report.exchanges > 0 {
             lines.append(String(format: "all at once, gradients up and parameters down (each verified on arrival): %d exchanges in %.3f s, %.2f ms each, %.0f MB/s through rank 0",

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// 1. every rank sends rank 0 its host name, pid and MPI start-up time;
 /// 2. rank 0 times round trips of a parameter-sized Float buffer to each other rank in turn
-///    (rank 0 sends, the rank echoes it back at once, rank 0 compares the echo with what it sent);
+///    (rank 0 sends, the rank echoes it back at once, rank 0 compares the echo with what it sent),
+///    first with MPI's blocking calls, then as distributed training moves its buffers: both sides
+///    sleeping between polls (`MPIRequest.wait(pollInterval:)` at `polledInterval`);
 /// 3. all ranks at once exchange as distributed A3C will: each rank sends a gradient-sized buffer,
 ///    rank 0 receives from any rank and answers that rank with a parameter-sized buffer (the
 ///    other ranks post that receive before sending, with `startReceive`);
@@ -28,9 +30,21 @@ public enum MPICheck {
         public let rank: Int
         /// Each round trip, in seconds (send of the buffer to the rank and receipt of its echo).
         public let seconds: [Double]
-        public var median: Double { seconds.sorted()[seconds.count / 2] }
+        /// The same with both sides sleeping between polls, as distributed training waits.
+        public let polledSeconds: [Double]
+        public var median: Double { Self.median(seconds) }
         public var best: Double { seconds.min() ?? .nan }
+        public var polledMedian: Double { Self.median(polledSeconds) }
+
+        private static func median(_ seconds: [Double]) -> Double {
+            seconds.isEmpty ? .nan : seconds.sorted()[seconds.count / 2]
+        }
     }
+
+    /// The longest sleep between polls in phase 2's polled round trips, 0.2 ms. Distributed
+    /// training waits on its transfers with this one (`DistributedTraining.transferPollInterval`),
+    /// so `a3c mpi-check` measures what training pays.
+    public static let polledInterval = 0.000_2
 
     /// Everything rank 0 learned. Other ranks get nil from `run`.
     public struct Report: Sendable {
@@ -79,27 +93,41 @@ public enum MPICheck {
         var trips: [RoundTrips] = []
         if world.rank == 0 {
             for peer in 1..<max(world.size, 1) {
-                var seconds: [Double] = []
-                for sequence in 0..<roundTrips {
+                var seconds: [Double] = [], polledSeconds: [Double] = []
+                for sequence in 0..<(2 * roundTrips) {
+                    let polled = sequence >= roundTrips
                     payload.stamp(payload.sent, kind: Tag.payload, from: 0, to: peer, sequence: sequence)
                     let start = DispatchTime.now().uptimeNanoseconds
-                    try world.send(floats: UnsafeBufferPointer(payload.sent), to: peer, tag: Tag.payload)
-                    let echo = try world.receive(floats: payload.received, from: peer, tag: Tag.payload)
-                    seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    let echo: MPIMessage
+                    if polled {
+                        try world.send(floats: UnsafeBufferPointer(payload.sent), to: peer, tag: Tag.payload, pollInterval: polledInterval)
+                        echo = try world.receive(floats: payload.received, from: peer, tag: Tag.payload, pollInterval: polledInterval)
+                    } else {
+                        try world.send(floats: UnsafeBufferPointer(payload.sent), to: peer, tag: Tag.payload)
+                        echo = try world.receive(floats: payload.received, from: peer, tag: Tag.payload)
+                    }
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    if polled { polledSeconds.append(elapsed) } else { seconds.append(elapsed) }
                     if echo.byteCount != payload.byteCount || memcmp(payload.sent.baseAddress!, payload.received.baseAddress!, payload.byteCount) != 0 {
-                        failures.append("round trip \(sequence) with rank \(peer): the echo differs from what rank 0 sent (\(echo.byteCount) of \(payload.byteCount) bytes came back)")
+                        failures.append("round trip \(sequence) with rank \(peer)\(polled ? " (polled)" : ""): the echo differs from what rank 0 sent (\(echo.byteCount) of \(payload.byteCount) bytes came back)")
                     }
                 }
-                trips.append(RoundTrips(rank: peer, seconds: seconds))
+                trips.append(RoundTrips(rank: peer, seconds: seconds, polledSeconds: polledSeconds))
             }
         } else {
             // Only the stamp is checked here, before the echo: any work between receive and echo
             // would count in rank 0's timing (MPI moves data only inside MPI calls). Rank 0 compares
             // the whole echo with what it sent, which covers both directions.
-            for sequence in 0..<roundTrips {
-                let message = try world.receive(floats: payload.received, from: 0, tag: Tag.payload)
-                try world.send(bytes: UnsafeRawBufferPointer(start: payload.received.baseAddress, count: message.byteCount),
-                               to: 0, tag: Tag.payload)
+            for sequence in 0..<(2 * roundTrips) {
+                let echo = { (message: MPIMessage) in UnsafeRawBufferPointer(start: payload.received.baseAddress, count: message.byteCount) }
+                let message: MPIMessage
+                if sequence >= roundTrips {
+                    message = try world.receive(floats: payload.received, from: 0, tag: Tag.payload, pollInterval: polledInterval)
+                    try world.send(bytes: echo(message), to: 0, tag: Tag.payload, pollInterval: polledInterval)
+                } else {
+                    message = try world.receive(floats: payload.received, from: 0, tag: Tag.payload)
+                    try world.send(bytes: echo(message), to: 0, tag: Tag.payload)
+                }
                 if let problem = payload.verify(payload.received, byteCount: message.byteCount, kind: Tag.payload,
                                                 from: 0, to: world.rank, sequence: sequence, stampOnly: true) {
                     failures.append("round trip \(sequence) from rank 0: \(problem)")

@@ -268,6 +268,41 @@ public final class MPIWorld {
         try startReceive(into: UnsafeMutableRawBufferPointer(floats), from: source, tag: tag)
     }
 
+    // MARK: - Point to point without spinning
+
+    /// `send` that sleeps while it waits instead of spinning (`startSend`, then
+    /// `MPIRequest.wait(pollInterval:)`): for a thread that shares the host's cores with busy ones.
+    public func send(bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, pollInterval: Double) throws {
+        try startSend(bytes: bytes, to: destination, tag: tag).wait(pollInterval: pollInterval)
+    }
+
+    /// `send(bytes:to:tag:pollInterval:)` of a copy of `bytes`.
+    public func send(bytes: [UInt8], to destination: Int, tag: Int, pollInterval: Double) throws {
+        try bytes.withUnsafeBytes { try send(bytes: $0, to: destination, tag: tag, pollInterval: pollInterval) }
+    }
+
+    /// `send(bytes:to:tag:pollInterval:)` of `4 * floats.count` bytes.
+    public func send(floats: UnsafeBufferPointer<Float>, to destination: Int, tag: Int, pollInterval: Double) throws {
+        try send(bytes: UnsafeRawBufferPointer(floats), to: destination, tag: tag, pollInterval: pollInterval)
+    }
+
+    /// `receive(floats:from:tag:)` that sleeps while it waits instead of spinning (`startReceive`,
+    /// then `MPIRequest.wait(pollInterval:)`).
+    public func receive(floats: UnsafeMutableBufferPointer<Float>, from source: Int? = nil, tag: Int? = nil,
+                        pollInterval: Double) throws -> MPIMessage {
+        try startReceive(floats: floats, from: source, tag: tag).wait(pollInterval: pollInterval)
+    }
+
+    /// `receiveBytes(from:tag:)` that sleeps while it waits instead of spinning.
+    public func receiveBytes(from source: Int? = nil, tag: Int? = nil, pollInterval: Double) throws -> (message: MPIMessage, bytes: [UInt8]) {
+        let envelope = try probe(from: source, tag: tag, pollInterval: pollInterval)
+        var bytes = [UInt8](repeating: 0, count: envelope.byteCount)
+        let message = try bytes.withUnsafeMutableBytes {
+            try startReceive(into: $0, from: envelope.source, tag: envelope.tag).wait(pollInterval: pollInterval)
+        }
+        return (message, bytes)
+    }
+
     // MARK: - Checks
 
     /// Throws the error a shim call left in `error` if its status is not OK.

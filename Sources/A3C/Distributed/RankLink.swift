@@ -55,6 +55,13 @@ final class _RankLink: @unchecked Sendable {
 
     private func record(_ error: Error) { errors.withLockedValue { $0.append(error) } }
 
+    /// Every wait of the communication thread sleeps between polls (`DistributedTraining.pollInterval`):
+    /// Open MPI's blocking calls would spin on a core the workers and engines need.
+    private let poll = DistributedTraining.pollInterval
+    /// A 4.8 MB transfer moves only while both of its ranks call MPI (over shared memory without
+    /// single-copy, in 32 KB fragments): its waits poll more often (`DistributedTraining.transferPollInterval`).
+    private let transferPoll = DistributedTraining.transferPollInterval
+
     // MARK: - On the communication thread
 
     func communicate() {
@@ -116,8 +123,8 @@ final class _RankLink: @unchecked Sendable {
         let welcome = RankWelcome(configuration: trainer.configuration, generation: generation, parameterCount: count)
         let header = try DistributedCoding.encode(welcome)
         for rank in 1..<mpi.size {
-            try mpi.send(bytes: header, to: rank, tag: DistributedTag.welcome)
-            try mpi.send(floats: UnsafeBufferPointer(parameters.buffer), to: rank, tag: DistributedTag.welcome)
+            try mpi.send(bytes: header, to: rank, tag: DistributedTag.welcome, pollInterval: poll)
+            try mpi.send(floats: UnsafeBufferPointer(parameters.buffer), to: rank, tag: DistributedTag.welcome, pollInterval: transferPoll)
         }
         var finals = Set<Int>(), goodbyes = Set<Int>()
         var endedAt: Date?
@@ -138,11 +145,11 @@ final class _RankLink: @unchecked Sendable {
                         throw TrainingError.distributedProtocol("ranks \((1..<mpi.size).filter { !goodbyes.contains($0) }.map(String.init).joined(separator: ", ")) did not end within \(Int(DistributedTraining.endTimeout)) s of rank 0")
                     }
                 }
-                usleep(useconds_t(DistributedTraining.pollInterval * 1e6))
+                usleep(useconds_t(poll * 1e6))
                 continue
             }
             let source = envelope.source
-            let report = try DistributedCoding.decode(RankReport.self, from: mpi.receiveBytes(from: source, tag: DistributedTag.request).bytes)
+            let report = try DistributedCoding.decode(RankReport.self, from: mpi.receiveBytes(from: source, tag: DistributedTag.request, pollInterval: poll).bytes)
             // What a rank did after the job was told to stop is not counted, like a local worker's
             // partial rollout: the final checkpoint's counters are taken then.
             if !trainer.stopping.isSet { trainer.mergeRemote(report.delta, episodes: report.episodes) }
@@ -151,7 +158,7 @@ final class _RankLink: @unchecked Sendable {
                 let started = Date()
                 var applying = 0.0
                 defer { server.recordServiceTime(Date().timeIntervalSince(started), applying: applying) }
-                _ = try mpi.receive(floats: gradients.buffer, from: source, tag: DistributedTag.request)
+                _ = try mpi.receive(floats: gradients.buffer, from: source, tag: DistributedTag.request, pollInterval: transferPoll)
                 if trainer.stopping.isSet || server.trainerFinished.isSet {
                     try reply(mpi, ServerReply(stop: true, generation: nil), to: source)
                 } else {
@@ -182,9 +189,9 @@ final class _RankLink: @unchecked Sendable {
     }
 
     private func reply(_ mpi: MPIWorld, _ reply: ServerReply, parameters: FloatBuffer? = nil, to rank: Int) throws {
-        try mpi.send(bytes: DistributedCoding.encode(reply), to: rank, tag: DistributedTag.reply)
+        try mpi.send(bytes: DistributedCoding.encode(reply), to: rank, tag: DistributedTag.reply, pollInterval: poll)
         if reply.generation != nil, let parameters {
-            try mpi.send(floats: UnsafeBufferPointer(parameters.buffer), to: rank, tag: DistributedTag.reply)
+            try mpi.send(floats: UnsafeBufferPointer(parameters.buffer), to: rank, tag: DistributedTag.reply, pollInterval: transferPoll)
         }
     }
 
@@ -193,11 +200,10 @@ final class _RankLink: @unchecked Sendable {
     private func receiveWelcome(_ mpi: MPIWorld) throws {
         // Rank 0 may take a while (a resume reads its checkpoint; a benchmark measures its ceiling
         // first): wait without spinning, which would take a core from it on a shared host.
-        _ = try mpi.probe(from: 0, tag: DistributedTag.welcome, pollInterval: DistributedTraining.pollInterval)
-        let header = try mpi.receiveBytes(from: 0, tag: DistributedTag.welcome).bytes
+        let header = try mpi.receiveBytes(from: 0, tag: DistributedTag.welcome, pollInterval: poll).bytes
         let welcome = try DistributedCoding.decode(RankWelcome.self, from: header)
         let parameters = FloatBuffer(count: welcome.parameterCount)
-        let message = try mpi.receive(floats: parameters.buffer, from: 0, tag: DistributedTag.welcome)
+        let message = try mpi.receive(floats: parameters.buffer, from: 0, tag: DistributedTag.welcome, pollInterval: transferPoll)
         guard message.byteCount == 4 * welcome.parameterCount else {
             throw TrainingError.distributedProtocol("rank 0 announced \(welcome.parameterCount) parameters and sent \(message.byteCount / 4): run the same a3c build on every host")
         }
@@ -223,14 +229,13 @@ final class _RankLink: @unchecked Sendable {
             let report = RankReport(kind: kind, rank: client.rank, delta: client.statistics.takeDelta(),
                                     episodes: client.reporter.takeEpisodes(), failure: failure,
                                     acknowledgedUpdates: kind == .final ? acknowledged : nil, parameterChecksum: checksum)
-            try mpi.send(bytes: DistributedCoding.encode(report), to: 0, tag: DistributedTag.request)
-            if let gradients { try mpi.send(floats: UnsafeBufferPointer(gradients.buffer), to: 0, tag: DistributedTag.request) }
+            try mpi.send(bytes: DistributedCoding.encode(report), to: 0, tag: DistributedTag.request, pollInterval: poll)
+            if let gradients { try mpi.send(floats: UnsafeBufferPointer(gradients.buffer), to: 0, tag: DistributedTag.request, pollInterval: transferPoll) }
             lastReport = Date()
             guard kind != .goodbye else { return ServerReply(stop: true, generation: nil) }
-            _ = try mpi.probe(from: 0, tag: DistributedTag.reply, pollInterval: DistributedTraining.pollInterval)
-            let reply = try DistributedCoding.decode(ServerReply.self, from: mpi.receiveBytes(from: 0, tag: DistributedTag.reply).bytes)
+            let reply = try DistributedCoding.decode(ServerReply.self, from: mpi.receiveBytes(from: 0, tag: DistributedTag.reply, pollInterval: poll).bytes)
             if let generation = reply.generation {
-                _ = try mpi.receive(floats: incoming.buffer, from: 0, tag: DistributedTag.reply)
+                _ = try mpi.receive(floats: incoming.buffer, from: 0, tag: DistributedTag.reply, pollInterval: transferPoll)
                 remote.latest.withLockedValue { latest in
                     swap(&latest.parameters, &incoming)
                     latest.generation = generation
@@ -258,7 +263,7 @@ final class _RankLink: @unchecked Sendable {
             } else if Date().timeIntervalSince(lastReport) >= 1 {
                 if try exchange(.statistics).stop { remote.stop() }
             } else {
-                usleep(useconds_t(DistributedTraining.pollInterval * 1e6))
+                usleep(useconds_t(poll * 1e6))
             }
         }
     }
