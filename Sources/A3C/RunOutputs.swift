@@ -71,9 +71,9 @@ final class RunOutputs: WorkerReporter {
         }
     }
 
-    /// The seed's eight tags at step = frames, plus throughput and robustness counters: the means
+    /// The seed's eight tags at step = frames, plus throughput, the learning rate and robustness counters: the means
     /// since the previous summary. `parameterNorm` is the global parameters' norm ("Var Norm").
-    func writeSummary(_ counters: TrainingStatistics.Counters, parameterNorm: Float) {
+    func writeSummary(_ counters: TrainingStatistics.Counters, parameterNorm: Float, learningRate: Float) {
         let summary = statistics.takeSummary()
         let framesPerSecond = throughput.withLockedValue { last -> Double in
             let now = Date()
@@ -91,6 +91,7 @@ final class RunOutputs: WorkerReporter {
             ("charts/engine_restarts", Double(counters.engineRestarts)),
             ("charts/skipped_updates", Double(counters.skippedUpdates)),
             ("Losses/Var Norm", Double(parameterNorm)),
+            ("charts/learning_rate", Double(learningRate)),
         ]
         if configuration.rewardShaping != nil { scalars.append(("Perf/Shaped Return", summary.learningReturn)) }
         for (index, metric) in configuration.metrics.enumerated() where index < summary.metrics.count {

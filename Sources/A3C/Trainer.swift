@@ -121,10 +121,13 @@ public final class Trainer {
             if let failure = outputs.writeFailure { writeFailure = failure; stopReason = "the run directory cannot be written"; break }
             let counters = statistics.snapshot()
             if budgetReached(counters) { break }
+            if configuration.learningRateSchedule != .constant {
+                shared.setLearningRate(configuration.learningRate(atProgress: budgetProgress(counters)))
+            }
             if counters.episodes / configuration.logEveryEpisodes > lastSummary.episodes / configuration.logEveryEpisodes,
                Date().timeIntervalSince(lastSummary.time) >= 1 / TrainingConfiguration.summariesPerSecond {
                 lastSummary = (counters.episodes, Date())
-                outputs.writeSummary(counters, parameterNorm: globalParameterNorm())
+                outputs.writeSummary(counters, parameterNorm: globalParameterNorm(), learningRate: shared.learningRate)
             }
             if counters.episodes / configuration.checkpointEveryEpisodes > lastCheckpoint.episodes / configuration.checkpointEveryEpisodes,
                Date().timeIntervalSince(lastCheckpoint.time) >= configuration.checkpointMinimumSeconds {
@@ -182,6 +185,15 @@ public final class Trainer {
     private static func reason(_ error: Error) -> String {
         if case TrainingError.unwritable(_, let reason) = error { return reason }
         return "\(error)"
+    }
+
+    /// The share of the budget spent, 0 to 1: of `--max-frames` in frames, or of this session's time
+    /// budget, whichever is further along.
+    func budgetProgress(_ counters: TrainingStatistics.Counters) -> Double {
+        var progress = 0.0
+        if let maxFrames = configuration.maxFrames { progress = Double(counters.frames) / Double(maxFrames) }
+        if let seconds = configuration.timeBudgetSeconds { progress = max(progress, statistics.sessionSeconds / seconds) }
+        return min(1, progress)
     }
 
     private func budgetReached(_ counters: TrainingStatistics.Counters) -> Bool {

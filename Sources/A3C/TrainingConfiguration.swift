@@ -15,6 +15,17 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case rmsprop
     }
 
+    public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
+        /// The seed's: `learningRate` throughout.
+        case constant
+        /// The A3C paper's (Mnih et al. 2016, section 8: "annealed to 0 over the course of
+        /// training"): `learningRate * (1 - p)`, p the share of the budget spent: of `--max-frames`
+        /// in frames over the whole run, or of this session's `--max-minutes` in time, whichever is
+        /// further along. Late updates are small, so a policy that has learned is not undone by
+        /// them (take_cover's rolling survival peaked at 868 tics and fell to 457 at a constant rate).
+        case linear
+    }
+
     /// Scenario name (see `a3c scenarios`) or `.cfg` path.
     public var scenario = "basic"
     /// The agent's actions: button combinations, one policy output each (`--actions`). Default:
@@ -50,6 +61,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// GAE lambda; 1 gives the seed's discounted TD residuals (n-step advantages).
     public var gaeLambda: Float = 1.0
     public var learningRate: Float = 1e-4
+    /// How the learning rate changes over the run (`--lr-schedule`).
+    public var learningRateSchedule: LearningRateSchedule = .constant
     public var optimizer: OptimizerKind = .adam
     /// Gradients are clipped to this global norm before each update.
     public var maxGradientNorm: Float = 40
@@ -147,7 +160,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try read(.workers, &d.workers); try read(.envsPerWorker, &d.envsPerWorker)
         try read(.maxFrames, &d.maxFrames); try read(.maxMinutes, &d.maxMinutes); try read(.seed, &d.seed)
         try read(.rolloutLength, &d.rolloutLength); try read(.gamma, &d.gamma); try read(.gaeLambda, &d.gaeLambda)
-        try read(.learningRate, &d.learningRate); try read(.optimizer, &d.optimizer)
+        try read(.learningRate, &d.learningRate); try read(.learningRateSchedule, &d.learningRateSchedule)
+        try read(.optimizer, &d.optimizer)
         try read(.maxGradientNorm, &d.maxGradientNorm); try read(.valueLossCoefficient, &d.valueLossCoefficient)
         try read(.entropyCoefficient, &d.entropyCoefficient); try read(.rewardScale, &d.rewardScale)
         try read(.frameSkip, &d.frameSkip); try read(.logEveryEpisodes, &d.logEveryEpisodes)
@@ -174,7 +188,17 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         configuration.frameSkip = preset.frameSkip
         configuration.episodeTimeout = preset.episodeTimeout
         configuration.metrics = preset.metrics
+        configuration.learningRateSchedule = preset.learningRateSchedule
+        if let envsPerWorker = preset.envsPerWorker { configuration.envsPerWorker = envsPerWorker }
         return configuration
+    }
+
+    /// The learning rate once `progress` (0 at the start, 1 at the end of the budget) is spent.
+    public func learningRate(atProgress progress: Double) -> Float {
+        switch learningRateSchedule {
+        case .constant: return learningRate
+        case .linear: return learningRate * Float(min(1, max(0, 1 - progress)))
+        }
     }
 
     /// The time budget in seconds, or nil if only frames limit the run.

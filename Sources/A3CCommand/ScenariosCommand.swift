@@ -12,22 +12,26 @@ struct ScenariosCommand: ParsableCommand {
     @Argument(help: "Show only this scenario, with every action of its preset.")
     var name: String?
 
-    @Flag(help: "Print the presets as one JSON array (name, summary, actions, reward_scale, frame_skip, episode_timeout, metrics, reference, source).")
+    @Flag(help: "Print the presets as one JSON array (name, summary, actions, reward_scale, frame_skip, episode_timeout, metrics, reference, source, shaping, lr_schedule, envs_per_worker).")
     var json = false
 
     /// A preset as `--json` prints it.
     struct PresetJSON: Encodable {
         let name: String, summary: String, actions: String, rewardScale: Float, frameSkip: Int
         let episodeTimeout: Int?, metrics: [String], reference: String, source: String, shaping: String?
+        let learningRateSchedule: String, envsPerWorker: Int?
         enum CodingKeys: String, CodingKey {
             case name, summary, actions, metrics, reference, source, shaping
             case rewardScale = "reward_scale", frameSkip = "frame_skip", episodeTimeout = "episode_timeout"
+            case learningRateSchedule = "lr_schedule", envsPerWorker = "envs_per_worker"
         }
         init(_ preset: ScenarioPreset) {
             name = preset.name; summary = preset.summary; actions = preset.actions.description
             rewardScale = preset.rewardScale; frameSkip = preset.frameSkip; episodeTimeout = preset.episodeTimeout
             metrics = preset.metrics.map(\.columnName); reference = preset.reference.score; source = preset.reference.source
             shaping = preset.recommendedShaping?.rawValue
+            learningRateSchedule = preset.learningRateSchedule.rawValue
+            envsPerWorker = preset.envsPerWorker
         }
     }
 
@@ -85,7 +89,10 @@ struct ScenariosCommand: ParsableCommand {
             ("buttons", buttons),
             ("learning", "reward scale \(format(preset.rewardScale)), frame skip \(preset.frameSkip), "
                 + (timeout > 0 ? "timeout \(timeout) tics" : "no timeout")
-                + (preset.episodeTimeout != nil ? " (set by the preset)" : "")),
+                + (preset.episodeTimeout != nil ? " (set by the preset)" : "")
+                + ", learning rate \(preset.learningRateSchedule.rawValue)"
+                + (preset.learningRateSchedule == .linear ? " (annealed to 0 over the budget)" : "")
+                + (preset.envsPerWorker.map { ", \($0) environment\($0 == 1 ? "" : "s") per worker" } ?? "")),
             ("metrics", preset.metrics.map { "\($0.columnName) = \($0.definition)" }.joined(separator: "; ")),
         ]
         if let shaping = preset.recommendedShaping {

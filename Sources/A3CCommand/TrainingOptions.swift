@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 
 extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
+extension TrainingConfiguration.LearningRateSchedule: ExpressibleByArgument {}
 extension RewardShaping: ExpressibleByArgument {}
 
 /// Every training hyperparameter as an option; shared by `a3c train` and `a3c bench train`.
@@ -47,6 +48,10 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(help: "Learning rate. (default: \(defaults.learningRate))")
     var learningRate: Float?
+
+    @Option(name: .customLong("lr-schedule"),
+            help: "constant, or linear: annealed to 0 over the budget (--max-frames over the run, or this session's --max-minutes), as in the A3C paper. (default: \(defaults.learningRateSchedule.rawValue))")
+    var learningRateSchedule: TrainingConfiguration.LearningRateSchedule?
 
     @Option(help: "Optimizer on the global parameters: adam (the seed's) or rmsprop (the paper's shared RMSProp). (default: \(defaults.optimizer.rawValue))")
     var optimizer: TrainingConfiguration.OptimizerKind?
@@ -109,6 +114,7 @@ struct TrainingOptions: ParsableArguments {
         if let gamma { c.gamma = gamma }
         if let gaeLambda { c.gaeLambda = gaeLambda }
         if let learningRate { c.learningRate = learningRate }
+        if let learningRateSchedule { c.learningRateSchedule = learningRateSchedule }
         if let optimizer { c.optimizer = optimizer }
         if let maxGradientNorm { c.maxGradientNorm = maxGradientNorm }
         if let valueLossCoefficient { c.valueLossCoefficient = valueLossCoefficient }

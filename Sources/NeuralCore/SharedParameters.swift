@@ -81,6 +81,16 @@ public final class SharedParameters: GlobalParameters {
         try state.withLockedValue { try body($0) }
     }
 
+    /// Sets the optimizer's step size (a learning-rate schedule). The parameters are not written:
+    /// replicas that hold them keep them.
+    public func setLearningRate(_ rate: Float) {
+        precondition(rate >= 0 && rate.isFinite, "setLearningRate: \(rate) is not a step size")
+        state.withLockedValue { $0.optimizer.learningRate = rate }
+    }
+
+    /// The optimizer's current step size.
+    public var learningRate: Float { state.withLockedValue { $0.optimizer.learningRate } }
+
     /// One optimizer step with `gradients` (of the layout), clipped to `maxGradientNorm` (the seed
     /// clips at 40; nil for no clipping). If their norm is not finite (a NaN or Inf anywhere), nothing
     /// is applied and nothing is written.

@@ -54,6 +54,14 @@ struct ScenarioPresetTests {
         #expect(preset.actions.count >= 2)
     }
 
+    @Test("a preset's learning-rate schedule and environments per worker land in the run's configuration")
+    func presetSchedule() throws {
+        #expect(try TrainingConfiguration.forScenario("take_cover").learningRateSchedule == .linear)
+        #expect(try TrainingConfiguration.forScenario("basic").learningRateSchedule == .constant)
+        #expect(try TrainingConfiguration.forScenario("defend_the_center").envsPerWorker == 1)
+        #expect(try TrainingConfiguration.forScenario("defend_the_line").envsPerWorker == TrainingConfiguration().envsPerWorker)
+    }
+
     @Test("basic keeps the seed's actions, reward scale, frame skip and buttons")
     func basicIsTheSeed() {
         let basic = ScenarioPreset.basic
@@ -61,14 +69,15 @@ struct ScenarioPresetTests {
         #expect(basic.actions.actions == [[.moveLeft], [.moveRight], [.attack]])
         #expect(basic.rewardScale == seed.rewardScale && basic.frameSkip == seed.frameSkip)
         #expect(basic.episodeTimeout == nil && basic.addedButtons.isEmpty)
+        #expect(basic.learningRateSchedule == seed.learningRateSchedule)
         #expect(basic.gameButtons(scenarioButtons: [.moveLeft, .moveRight, .attack]) == GameConfiguration(scenario: "basic").buttons)
     }
 
     @Test("the action sets of issue 9 and Sample Factory")
     func actionSets() {
-        #expect(ScenarioPreset.defendTheCenter.actions.description ==
+        #expect(ScenarioPreset.defendTheLine.actions.description ==
                 "NOOP; TURN_LEFT; TURN_RIGHT; ATTACK; TURN_LEFT+ATTACK; TURN_RIGHT+ATTACK")
-        #expect(ScenarioPreset.defendTheLine.actions == ScenarioPreset.defendTheCenter.actions)
+        #expect(ScenarioPreset.defendTheCenter.actions.description == "TURN_LEFT; TURN_RIGHT; ATTACK")
         #expect(ScenarioPreset.healthGathering.actions.description == "NOOP; TURN_LEFT; TURN_RIGHT; MOVE_FORWARD; MOVE_BACKWARD")
         #expect(ScenarioPreset.myWayHome.actions.count == 9)
         #expect(ScenarioPreset.deadlyCorridor.actions.count == 54)
