@@ -160,9 +160,9 @@ extension ScenarioPreset {
     /// Actions: the `.cfg`'s three buttons, one each, not Sample Factory's 6 turn x attack
     /// combinations: after 5 minutes (seed 1, rolling mean of 100 episodes) the 3 actions had 5.7
     /// kills and the 6 had 4.1 (7.7 with the 3 at one environment per worker, which the preset also
-    /// sets: see `envsPerWorker`). Likely why: half of the 6 fire, which spends a young policy's 26
-    /// bullets before it aims, and with a frame skip of 4, turning then firing in the next step is
-    /// nearly as fast as both at once.
+    /// sets: see `envsPerWorker`). Likely why: half of the 6 fire, which spends a young policy's
+    /// limited ammunition before it aims, and with a frame skip of 4, turning then firing in the next
+    /// step is nearly as fast as both at once.
     public static let defendTheCenter = ScenarioPreset(
         name: "defend_the_center", summary: "turn and shoot the monsters closing in on the center",
         actions: ActionSet([[turnLeft], [turnRight], [attack]]),
