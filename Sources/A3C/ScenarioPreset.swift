@@ -47,24 +47,14 @@ public struct ScenarioPreset: Sendable, Equatable {
     public let reference: ReferenceScore
 
     /// The reward shaping this scenario needs to be learned within the learning suite's budget, opt-in
-    /// with `--reward-shaping` (see `RewardShaping` for why); nil for the others.
-    public var recommendedShaping: RewardShaping? {
-        name == "health_gathering" || name == "health_gathering_supreme" ? .health : nil
-    }
-
-    /// The learning-rate schedule (`--lr-schedule`): linear, annealed to 0 over the budget, where a
-    /// constant rate undid what the agent had learned within 20 minutes (take_cover's rolling survival
-    /// peaked at 868 tics and fell to 457; defend_the_center's kills peaked at 13 and fell to 9 in the
-    /// issue's run); constant, the seed's, elsewhere (basic keeps its numbers).
-    public var learningRateSchedule: TrainingConfiguration.LearningRateSchedule {
-        name == "take_cover" || name == "defend_the_center" ? .linear : .constant
-    }
-
-    /// Environments per worker (`--envs-per-worker`) where the preset sets them, nil for the default:
-    /// 1 for defend_the_center, whose rolling kills after 5 minutes were 7.7 with 1 and 5.7 with the
-    /// default 2 (3 actions, seed 1). Its episodes are long (up to 2,100 tics) and each kill comes
-    /// late, so more updates of fewer frames each learn sooner than fewer, larger ones.
-    public var envsPerWorker: Int? { name == "defend_the_center" ? 1 : nil }
+    /// with `--reward-shaping` (see `RewardShaping` for why); nil for most (set by the gathering maps).
+    public var recommendedShaping: RewardShaping? = nil
+    /// The learning-rate schedule (`--lr-schedule`): constant, the seed's, unless a preset found a
+    /// constant rate undoing what the agent had learned within 20 minutes (take_cover,
+    /// defend_the_center: see them).
+    public var learningRateSchedule: TrainingConfiguration.LearningRateSchedule = .constant
+    /// Environments per worker (`--envs-per-worker`) where the preset sets them; nil for the default.
+    public var envsPerWorker: Int? = nil
 
     /// The game variables the metrics read (at the end of each episode, from the engine's game state).
     public var gameVariables: [GameVariable] { metrics.gameVariables }
@@ -160,16 +150,24 @@ extension ScenarioPreset {
     /// Actions: the `.cfg`'s three buttons, one each, not Sample Factory's 6 turn x attack
     /// combinations: after 5 minutes (seed 1, rolling mean of 100 episodes) the 3 actions had 5.7
     /// kills and the 6 had 4.1 (7.7 with the 3 at one environment per worker, which the preset also
-    /// sets: see `envsPerWorker`). Likely why: half of the 6 fire, which spends a young policy's
+    /// sets). Likely why: half of the 6 fire, which spends a young policy's
     /// limited ammunition before it aims, and with a frame skip of 4, turning then firing in the next
     /// step is nearly as fast as both at once.
+    ///
+    /// One environment per worker: rolling kills after 5 minutes were 7.7 with 1 and 5.7 with the
+    /// default 2 (3 actions, seed 1). Its episodes are long (up to 2,100 tics) and each kill comes
+    /// late, so more updates of fewer frames each learn sooner than fewer, larger ones.
+    ///
+    /// The learning rate annealed to 0 (`--lr-schedule linear`): at a constant rate the issue's
+    /// 20-minute run peaked at 13 kills and fell to 9.
     public static let defendTheCenter = ScenarioPreset(
         name: "defend_the_center", summary: "turn and shoot the monsters closing in on the center",
         actions: ActionSet([[turnLeft], [turnRight], [attack]]),
         actionScheme: "the .cfg's buttons, one each (measured better than Sample Factory's 6 turn x attack)", addedButtons: [],
         rewardScale: 1, frameSkip: 4, episodeTimeout: nil, metrics: [.kills],
         reference: ReferenceScore(score: "24.7 kills",
-                                  source: "Sample Factory APPO (Hugging Face model card edbeeching/doom_defend_the_center); A2C 23.5"))
+                                  source: "Sample Factory APPO (Hugging Face model card edbeeching/doom_defend_the_center); A2C 23.5"),
+        learningRateSchedule: .linear, envsPerWorker: 1)
 
     /// defend_the_line: monsters (3 imps that shoot, 3 demons) along the opposite wall; each respawns
     /// with more health after it dies; ammunition is endless. +1 a kill, -1 for death; no timeout in
@@ -192,7 +190,8 @@ extension ScenarioPreset {
         actionScheme: "Sample Factory's no-op + one button each", addedButtons: [moveBackward],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.survivalTics, .reachedTimeout],
         reference: ReferenceScore(score: "survives the full 2,100 tics",
-                                  source: "Sample Factory (its .cfg: living reward 0.01, no death penalty; +1 a medikit)"))
+                                  source: "Sample Factory (its .cfg: living reward 0.01, no death penalty; +1 a medikit)"),
+        recommendedShaping: .health)
 
     /// health_gathering_supreme: health_gathering on a larger map (1,856 units square instead of
     /// 1,216) with poison vials (-30 health) among the medikits and a random start point. Same
@@ -203,20 +202,24 @@ extension ScenarioPreset {
         actionScheme: "Sample Factory's no-op + one button each", addedButtons: [moveBackward],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: nil, metrics: [.survivalTics, .reachedTimeout],
         reference: ReferenceScore(score: "none recorded",
-                                  source: "Sample Factory trains it with its own .cfg and reward shaping"))
+                                  source: "Sample Factory trains it with its own .cfg and reward shaping"),
+        recommendedShaping: .health)
 
     /// take_cover: imps on the opposite wall throw fireballs, more of them over time; the player
     /// (7x damage) can only move left and right. +1 a tic alive; ends at death. ViZDoom's `.cfg`
     /// sets no timeout; the preset sets Gym's and World Models' 2,100 tics, which bounds an episode
     /// and makes "reached the timeout" and the reference comparable. Actions: no-op, left, right
-    /// (standing still is a choice). Scale 0.01 (+0.04 a step).
+    /// (standing still is a choice). Scale 0.01 (+0.04 a step). The learning rate annealed to 0
+    /// (`--lr-schedule linear`): at a constant rate the rolling survival peaked at 868 tics and fell
+    /// to 457 by minute 20; annealed, it ended at 715.
     public static let takeCover = ScenarioPreset(
         name: "take_cover", summary: "dodge fireballs by moving left and right",
         actions: ActionSet([[], [moveLeft], [moveRight]]),
         actionScheme: "no-op + one button each", addedButtons: [],
         rewardScale: 0.01, frameSkip: 4, episodeTimeout: 2100, metrics: [.survivalTics, .reachedTimeout],
         reference: ReferenceScore(score: "1,092 +- 556 survival tics",
-                                  source: "World Models (Ha & Schmidhuber 2018), as reported by others; 2,100-tic episodes"))
+                                  source: "World Models (Ha & Schmidhuber 2018), as reported by others; 2,100-tic episodes"),
+        learningRateSchedule: .linear)
 
     /// my_way_home: a maze of coloured rooms; the player starts in a random one, facing a random
     /// way; picking up the green vest (always in the same room) ends the map. +1 for the vest,
