@@ -39,7 +39,8 @@ extension Environment {
 }
 
 /// A ViZDoom game seen as an `Environment`: an action set's button combinations held for
-/// `frameSkip` tics, frames preprocessed as in the seed, score metrics read when an episode ends.
+/// `frameSkip` tics, frames preprocessed to 84x84 from the part of the screen `view` keeps, score
+/// metrics read when an episode ends.
 public final class DoomEnvironment: Environment {
     public let game: DoomGame
     public let frameSkip: Int
@@ -51,16 +52,16 @@ public final class DoomEnvironment: Environment {
     private let buttonCount: Int
     /// The raw return of the episode in progress.
     private var episodeReturn = 0.0
-    /// The reward shaping scheme, if any, the value of its variable before the next step, and the
-    /// last step's bonus.
-    public let shaping: RewardShaping?
-    private var shapingVariable = 0.0
+    /// The reward shaping, if any (its scheme and what it remembers of the episode), and the last
+    /// step's bonus.
+    private var shaper: RewardShaper?
+    public var shaping: RewardShaping? { shaper?.scheme }
     public private(set) var lastShapingBonus = 0.0
 
     /// Starts an engine for `configuration` (whose buttons must include every button `actions`
     /// presses) with `actions` as the discrete actions.
-    public init(configuration: GameConfiguration, actions: ActionSet, frameSkip: Int, metrics: [ScoreMetric] = [],
-                shaping: RewardShaping? = nil) throws {
+    public init(configuration: GameConfiguration, actions: ActionSet, frameSkip: Int, view: ScreenView = .center,
+                metrics: [ScoreMetric] = [], shaping: RewardShaping? = nil) throws {
         game = try DoomGame(configuration)
         do {
             guard game.screenChannels == 1 else {
@@ -73,10 +74,10 @@ public final class DoomEnvironment: Environment {
         }
         self.actions = actions
         self.metrics = metrics
-        self.shaping = shaping
+        shaper = shaping.map(RewardShaper.init(scheme:))
         self.frameSkip = frameSkip
         buttonCount = game.buttons.count
-        preprocessor = FramePreprocessor(inputWidth: game.screenWidth, inputHeight: game.screenHeight)
+        preprocessor = FramePreprocessor(view: view, inputWidth: game.screenWidth, inputHeight: game.screenHeight)
     }
 
     public var actionCount: Int { actions.count }
@@ -86,7 +87,7 @@ public final class DoomEnvironment: Environment {
         try game.newEpisode()
         episodeReturn = 0
         lastShapingBonus = 0
-        if let shaping { shapingVariable = try game.gameVariable(shaping.gameVariable) }
+        try shaper?.startEpisode(game.gameVariable)
     }
 
     public func observe(into frame: UnsafeMutableBufferPointer<Float>) throws {
@@ -103,11 +104,7 @@ public final class DoomEnvironment: Environment {
                                 tics: frameSkip)
         }
         episodeReturn += reward
-        if let shaping {
-            let value = try game.gameVariable(shaping.gameVariable)
-            lastShapingBonus = shaping.bonus(before: shapingVariable, after: value)
-            shapingVariable = value
-        }
+        if let bonus = try shaper?.bonus(game.gameVariable) { lastShapingBonus = bonus }
         return (reward, try game.isEpisodeFinished)
     }
 

@@ -6,7 +6,8 @@ import ViZDoom
 /// Shaping changes only what the agent learns from: the score everywhere (progress line,
 /// `Perf/Reward`, `raw_return`, `a3c eval`) stays the scenario's own return, and the return the
 /// agent learned from (scaled rewards plus shaping) is logged beside it (`shaped_return`,
-/// `Perf/Shaped Return`).
+/// `Perf/Shaped Return`). A scheme reads game variables after every step; `RewardShaper` keeps
+/// what it remembers within an episode.
 public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     /// +1 (after the reward scale) for every step in which the player's HEALTH rose: a medikit picked
     /// up. Sample Factory's health_gathering shaping (`sf_examples/vizdoom/doom/wrappers/
@@ -16,10 +17,22 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     /// than a random one (about 430 tics).
     case health
 
-    /// The game variable a scheme reads after every step.
-    public var gameVariable: GameVariable {
+    /// +`explorationBonus` (after the reward scale) for every step that takes the player into a
+    /// square of `explorationCellSize` map units not yet visited in this episode: an episodic
+    /// count-based novelty bonus (visited once or not), read from POSITION_X and POSITION_Y. Why:
+    /// my_way_home pays only at the vest; on its own rewards the agent found it in 8% of episodes,
+    /// a random walk's rate, for 20 minutes (7.8 M frames), so nothing was learned. A policy paid
+    /// to enter new squares walks through the maze instead of in circles, and finds the vest often
+    /// enough to learn from it. The bonus is bounded: my_way_home's map spans 960 x 832 units, at
+    /// most 195 squares of 64 units (far fewer are floor), and its preset scales the vest to 5 so
+    /// that finding it is worth more than walking the maze.
+    case exploration
+
+    /// The game variables a scheme reads after every step, in the order `RewardShaper` reads them.
+    public var gameVariables: [GameVariable] {
         switch self {
-        case .health: return RewardShaping.healthVariable
+        case .health: return [RewardShaping.healthVariable]
+        case .exploration: return [RewardShaping.positionX, RewardShaping.positionY]
         }
     }
 
@@ -27,15 +40,68 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     public var definition: String {
         switch self {
         case .health: return "+1 (scaled units) for each step in which HEALTH rose (a medikit), Sample Factory's"
+        case .exploration:
+            return "+\(RewardShaping.explorationBonus) (scaled units) for each step into a \(Int(RewardShaping.explorationCellSize))-unit"
+                + " square of the map not yet visited in the episode (from POSITION_X, POSITION_Y)"
         }
     }
 
-    /// The bonus of one step, from the scheme's variable before and after it.
-    func bonus(before: Double, after: Double) -> Double {
-        switch self {
-        case .health: return after > before ? 1 : 0
-        }
-    }
+    /// The side of exploration's squares, in map units: about two steps of a walking player (8
+    /// units a tic, 4 tics a step), so that walking on earns a bonus every other step or so, and a
+    /// room of my_way_home (about 200 units across) holds a few squares.
+    public static let explorationCellSize = 64.0
+    /// The bonus per new square, in the units the agent learns from (after the reward scale): 0.05,
+    /// large enough to be learned from beside the entropy bonus (0.01). In 5-minute runs of
+    /// my_way_home (seed 1), the squares visited per episode stayed near 20 at 0.01 (with Sample
+    /// Factory's 9 actions and scale 1), and rose from about 18 to 33 at 0.05 with the preset's.
+    public static let explorationBonus = 0.05
 
     static let healthVariable = GameVariable(name: "HEALTH")!
+    static let positionX = GameVariable(name: "POSITION_X")!
+    static let positionY = GameVariable(name: "POSITION_Y")!
+}
+
+/// One environment's shaping over its episodes: the scheme, and what it remembers of the episode
+/// in progress (the last HEALTH; the squares visited). No allocation per step once an episode
+/// has visited as many squares as the set was first given room for.
+public struct RewardShaper {
+    public let scheme: RewardShaping
+    /// health: HEALTH after the last step.
+    private var previousHealth = 0.0
+    /// exploration: the squares visited in this episode, as `cellKey(x:y:)`.
+    private var visitedCells = Set<Int>(minimumCapacity: 1024)
+
+    public init(scheme: RewardShaping) { self.scheme = scheme }
+
+    /// Starts an episode from its first state; `read` gives a game variable's value.
+    public mutating func startEpisode(_ read: (GameVariable) throws -> Double) rethrows {
+        switch scheme {
+        case .health:
+            previousHealth = try read(RewardShaping.healthVariable)
+        case .exploration:
+            visitedCells.removeAll(keepingCapacity: true)
+            visitedCells.insert(Self.cellKey(x: try read(RewardShaping.positionX), y: try read(RewardShaping.positionY)))
+        }
+    }
+
+    /// The bonus of the step just played, from the game variables after it (`read`).
+    public mutating func bonus(_ read: (GameVariable) throws -> Double) rethrows -> Double {
+        switch scheme {
+        case .health:
+            let health = try read(RewardShaping.healthVariable)
+            defer { previousHealth = health }
+            return health > previousHealth ? 1 : 0
+        case .exploration:
+            let key = Self.cellKey(x: try read(RewardShaping.positionX), y: try read(RewardShaping.positionY))
+            return visitedCells.insert(key).inserted ? RewardShaping.explorationBonus : 0
+        }
+    }
+
+    /// The square holding map point (x, y): floor(x / size) and floor(y / size) packed in one Int
+    /// (Doom's coordinates lie within +-32,768 units, so each index fits in 32 bits).
+    static func cellKey(x: Double, y: Double) -> Int {
+        let column = Int((x / RewardShaping.explorationCellSize).rounded(.down))
+        let row = Int((y / RewardShaping.explorationCellSize).rounded(.down))
+        return column << 32 | (row & 0xFFFF_FFFF)
+    }
 }

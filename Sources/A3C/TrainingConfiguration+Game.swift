@@ -36,7 +36,7 @@ extension TrainingConfiguration {
     /// A new engine for environment `index` of the run (its seed: the run's seed + 1000 * index).
     public func makeEnvironment(index: Int) throws -> DoomEnvironment {
         let game = try gameConfiguration(engineSeed: UInt32(truncatingIfNeeded: seed &+ UInt64(index) &* 1000))
-        return try DoomEnvironment(configuration: game, actions: actions, frameSkip: frameSkip, metrics: metrics,
-                                   shaping: rewardShaping)
+        return try DoomEnvironment(configuration: game, actions: actions, frameSkip: frameSkip, view: view,
+                                   metrics: metrics, shaping: rewardShaping)
     }
 }

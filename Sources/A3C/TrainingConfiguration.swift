@@ -76,6 +76,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var rewardScale: Float = 0.01
     /// Tics each action is held. 4 is the field's practice; 1 reproduces the seed.
     public var frameSkip = 4
+    /// The part of the screen the network sees (`--view`): the seed's centre crop for every preset
+    /// (see `ScreenView` for what the whole frame did on take_cover).
+    public var view: ScreenView = .center
     /// TensorBoard summaries every this many episodes (all workers together), and at most
     /// `summariesPerSecond` a second.
     public var logEveryEpisodes = 5
@@ -164,7 +167,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try read(.optimizer, &d.optimizer)
         try read(.maxGradientNorm, &d.maxGradientNorm); try read(.valueLossCoefficient, &d.valueLossCoefficient)
         try read(.entropyCoefficient, &d.entropyCoefficient); try read(.rewardScale, &d.rewardScale)
-        try read(.frameSkip, &d.frameSkip); try read(.logEveryEpisodes, &d.logEveryEpisodes)
+        try read(.frameSkip, &d.frameSkip); try read(.view, &d.view); try read(.logEveryEpisodes, &d.logEveryEpisodes)
         try read(.gifEveryEpisodes, &d.gifEveryEpisodes); try read(.gifMinimumSeconds, &d.gifMinimumSeconds)
         try read(.checkpointEveryEpisodes, &d.checkpointEveryEpisodes)
         try read(.checkpointMinimumSeconds, &d.checkpointMinimumSeconds)

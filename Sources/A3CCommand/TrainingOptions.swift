@@ -1,10 +1,12 @@
 import A3C
 import ArgumentParser
 import Foundation
+import ViZDoom
 
 extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 extension TrainingConfiguration.LearningRateSchedule: ExpressibleByArgument {}
 extension RewardShaping: ExpressibleByArgument {}
+extension ScreenView: ExpressibleByArgument {}
 
 /// Every training hyperparameter as an option; shared by `a3c train` and `a3c bench train`.
 /// Options left out keep the defaults of `TrainingConfiguration` (the seed's), or, with
@@ -74,6 +76,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Tics each action is held; 1 reproduces the seed. (default: the scenario's preset, \(defaults.frameSkip))")
     var frameSkip: Int?
 
+    @Option(help: "The part of the screen the network sees, resized to 84x84: center (the seed's 100x100 middle of the 160x120 frame) or full (the whole frame). (default: the scenario's preset, \(defaults.view.rawValue))")
+    var view: ScreenView?
+
     @Option(name: .customLong("log-every"), help: "TensorBoard summaries every N episodes, at most \(Int(TrainingConfiguration.summariesPerSecond)) a second. (default: \(defaults.logEveryEpisodes))")
     var logEveryEpisodes: Int?
 
@@ -122,6 +127,7 @@ struct TrainingOptions: ParsableArguments {
         if let rewardScale { c.rewardScale = rewardScale }
         if let rewardShaping { c.rewardShaping = rewardShaping }
         if let frameSkip { c.frameSkip = frameSkip }
+        if let view { c.view = view }
         if let logEveryEpisodes { c.logEveryEpisodes = logEveryEpisodes }
         if let gifEveryEpisodes { c.gifEveryEpisodes = gifEveryEpisodes }
         if let gifMinimumSeconds { c.gifMinimumSeconds = gifMinimumSeconds }
@@ -141,6 +147,7 @@ struct TrainingOptions: ParsableArguments {
         if rolloutLength != nil { given.append("--rollout-length") }
         if optimizer != nil { given.append("--optimizer") }
         if frameSkip != nil { given.append("--frame-skip") }
+        if view != nil { given.append("--view") }
         if logdir != nil { given.append("--logdir") }
         return given
     }

@@ -3,6 +3,8 @@
 import Foundation
 import Testing
 import Telemetry
+import A3CTestSupport
+import ViZDoom
 @testable import A3C
 
 /// The side-bar task with a shaping bonus of 0.5 every step.
@@ -20,14 +22,65 @@ private final class ShapedSideBar: Environment {
 
 @Suite("Reward shaping")
 struct RewardShapingTests {
-    @Test("health: +1 for a step in which HEALTH rose, else 0; recommended for the two health_gathering scenarios only")
-    func healthBonus() {
-        #expect(RewardShaping.health.bonus(before: 50, after: 75) == 1)
-        #expect(RewardShaping.health.bonus(before: 75, after: 75) == 0)
-        #expect(RewardShaping.health.bonus(before: 75, after: 62) == 0)
-        #expect(RewardShaping.health.gameVariable.name == "HEALTH")
-        let recommended = ScenarioPreset.all.filter { $0.recommendedShaping != nil }.map(\.name)
-        #expect(recommended == ["health_gathering", "health_gathering_supreme"])
+    /// The bonuses of `scheme` over one episode whose game variables take `states` (the first: the
+    /// episode's start).
+    private func bonuses(_ scheme: RewardShaping, _ states: [[String: Double]]) throws -> [Double] {
+        var shaper = RewardShaper(scheme: scheme)
+        func reader(_ state: [String: Double]) -> (GameVariable) throws -> Double {
+            { variable in try #require(state[variable.name], "\(scheme) read \(variable.name)") }
+        }
+        try shaper.startEpisode(reader(states[0]))
+        return try states.dropFirst().map { try shaper.bonus(reader($0)) }
+    }
+
+    @Test("health: +1 for a step in which HEALTH rose, else 0, from the episode's start on")
+    func healthBonus() throws {
+        let health: [[String: Double]] = [100, 80, 60, 85, 85, 70, 95].map { ["HEALTH": $0] }
+        #expect(try bonuses(.health, health) == [0, 0, 1, 0, 0, 1])
+        #expect(RewardShaping.health.gameVariables.map(\.name) == ["HEALTH"])
+    }
+
+    @Test("exploration: +0.05 for each step into a 64-unit square not yet visited in the episode; a new episode forgets")
+    func explorationBonus() throws {
+        let path: [(Double, Double)] = [(10, 10), (60, 10), (70, 10), (10, 20), (70, 63.9), (70, 64), (-1, 64), (-1, 64)]
+        let states = path.map { ["POSITION_X": $0.0, "POSITION_Y": $0.1] }
+        // Start in square (0, 0); (60, 10) is still in it; (70, 10) enters (1, 0); back to (0, 0);
+        // (70, 63.9) is (1, 0) again; (70, 64) enters (1, 1); (-1, 64) enters (-1, 1); staying earns nothing.
+        let bonus = RewardShaping.explorationBonus
+        #expect(try bonuses(.exploration, states) == [0, bonus, 0, 0, bonus, bonus, 0])
+        // The same path again, as a new episode: the same bonuses, nothing remembered.
+        var shaper = RewardShaper(scheme: .exploration)
+        for _ in 0..<2 {
+            try shaper.startEpisode { $0.name == "POSITION_X" ? 10 : 10 }
+            #expect(try shaper.bonus { $0.name == "POSITION_X" ? 70 : 10 } == bonus)
+        }
+        #expect(RewardShaper.cellKey(x: -0.5, y: 0) != RewardShaper.cellKey(x: 0.5, y: 0))
+        #expect(RewardShaper.cellKey(x: 0, y: -0.5) != RewardShaper.cellKey(x: 0, y: 0.5))
+    }
+
+    @Test("exploration on the real engine: my_way_home's episodes earn a bonus from POSITION_X and POSITION_Y, in steps of 0.05")
+    func explorationOnTheEngine() throws {
+        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-explore-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: logdir) }
+        let result = try runA3C(["train", "--scenario", "my_way_home", "--reward-shaping", "exploration", "--max-frames", "5000",
+                                 "--workers", "1", "--envs-per-worker", "2", "--gif-every", "0", "--logdir", logdir.path, "--quiet"])
+        #expect(result.status == 0, "train failed: \(result.output)")
+        let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
+        let rows = try CSVReader.read(run.appendingPathComponent(RunDirectory.episodesFile))
+        #expect(rows.first == RunDirectory.episodesHeader(metrics: [.success], shaped: true))
+        #expect(rows.count >= 2, "\(rows)")
+        for row in rows.dropFirst() {
+            // shaped = 5 x raw + bonus (the preset's scale), the bonus a whole number of squares.
+            let raw = try #require(Double(row[4])), shaped = try #require(Double(row[7]))
+            let squares = (shaped - 5 * raw) / RewardShaping.explorationBonus
+            #expect(squares >= 1 && abs(squares - squares.rounded()) < 1e-3, "\(row): \(squares) squares")
+        }
+    }
+
+    @Test("the presets that recommend a shaping: health for the gathering maps, exploration for my_way_home")
+    func recommendedShaping() {
+        let recommended = ScenarioPreset.all.compactMap { preset in preset.recommendedShaping.map { "\(preset.name): \($0)" } }
+        #expect(recommended == ["health_gathering: health", "health_gathering_supreme: health", "my_way_home: exploration"])
     }
 
     @Test("the worker learns from scaled rewards plus the bonus; episodes.csv keeps the raw return and logs the shaped one")

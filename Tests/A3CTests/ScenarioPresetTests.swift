@@ -70,6 +70,7 @@ struct ScenarioPresetTests {
         #expect(basic.rewardScale == seed.rewardScale && basic.frameSkip == seed.frameSkip)
         #expect(basic.episodeTimeout == nil && basic.addedButtons.isEmpty)
         #expect(basic.learningRateSchedule == seed.learningRateSchedule)
+        #expect(seed.view == .center && (try? TrainingConfiguration.forScenario("take_cover").view) == .center)
         #expect(basic.gameButtons(scenarioButtons: [.moveLeft, .moveRight, .attack]) == GameConfiguration(scenario: "basic").buttons)
     }
 
@@ -79,16 +80,18 @@ struct ScenarioPresetTests {
                 "NOOP; TURN_LEFT; TURN_RIGHT; ATTACK; TURN_LEFT+ATTACK; TURN_RIGHT+ATTACK")
         #expect(ScenarioPreset.defendTheCenter.actions.description == "TURN_LEFT; TURN_RIGHT; ATTACK")
         #expect(ScenarioPreset.healthGathering.actions.description == "NOOP; TURN_LEFT; TURN_RIGHT; MOVE_FORWARD; MOVE_BACKWARD")
-        #expect(ScenarioPreset.myWayHome.actions.count == 9)
+        #expect(ScenarioPreset.myWayHome.actions.description ==
+                "MOVE_FORWARD; TURN_LEFT; TURN_RIGHT; MOVE_FORWARD+TURN_LEFT; MOVE_FORWARD+TURN_RIGHT")
         #expect(ScenarioPreset.deadlyCorridor.actions.count == 54)
         #expect(ScenarioPreset.takeCover.actions.description == "NOOP; MOVE_LEFT; MOVE_RIGHT")
     }
 
-    @Test("reward scale: 1 where the map pays 1 per event, 0.01 where rewards run to hundreds")
+    @Test("reward scale: 1 where the map pays 1 per event, 0.01 where rewards run to hundreds, 5 for my_way_home's vest against its exploration bonus")
     func rewardScales() {
-        for preset in [ScenarioPreset.defendTheCenter, .defendTheLine, .myWayHome, .predictPosition] {
+        for preset in [ScenarioPreset.defendTheCenter, .defendTheLine, .predictPosition] {
             #expect(preset.rewardScale == 1, "\(preset.name)")
         }
+        #expect(ScenarioPreset.myWayHome.rewardScale == 5)
         for preset in [ScenarioPreset.basic, .simplerBasic, .rocketBasic, .healthGathering, .healthGatheringSupreme,
                        .takeCover, .deadlyCorridor] {
             #expect(preset.rewardScale == 0.01, "\(preset.name)")

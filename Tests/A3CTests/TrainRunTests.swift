@@ -78,11 +78,12 @@ struct TrainRunTests {
         let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-lr-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: logdir) }
         let result = try runA3C(["train", "--max-frames", "8000", "--lr-schedule", "linear", "--learning-rate", "0.001",
-                                 "--log-every", "1", "--gif-every", "0", "--logdir", logdir.path, "--quiet"])
+                                 "--view", "full", "--log-every", "1", "--gif-every", "0", "--logdir", logdir.path, "--quiet"])
         #expect(result.status == 0, "train failed: \(result.output)")
         let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
         let (_, configuration) = try RunDirectory.open(run.path)
         #expect(configuration.learningRateSchedule == .linear)
+        #expect(configuration.view == .full)
         let rates = try EventFileReader.scalars(tag: "charts/learning_rate", at: try #require(try EventFileReader.eventFiles(in: run).first))
         let first = try #require(rates.first), last = try #require(rates.last)
         #expect(rates.count >= 3, "\(rates)")
@@ -106,6 +107,7 @@ struct TrainRunTests {
         (["bench", "env", "--envs", "0"], "--envs"),
         (["train", "--optimizer", "sgd"], "adam"),
         (["train", "--lr-schedule", "cosine"], "linear"),
+        (["train", "--view", "wide"], "full"),
         (["train", "--scenario", "/nonexistent/custom.cfg", "--max-frames", "100"], "file not found"),
         (["play", "/"], "not a run directory"),
         (["play", "/tmp", "--episodes", "0"], "--episodes"),

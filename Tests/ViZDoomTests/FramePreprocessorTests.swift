@@ -49,6 +49,27 @@ struct FramePreprocessorTests {
         #expect(output.allSatisfy { abs($0 - 100 / 255) < 1e-6 })
     }
 
+    @Test("the full view sees the columns the centre view cuts, and matches a double-precision reference")
+    func fullView() {
+        var frame = [UInt8](repeating: 0, count: 160 * 120)
+        var state: UInt32 = 777
+        for index in frame.indices { state = state &* 1_664_525 &+ 1_013_904_223; frame[index] = UInt8(state >> 24) }
+        let full = FramePreprocessor(view: .full)
+        #expect(full.cropRows == 0..<120 && full.cropColumns == 0..<160)
+        let reference = referenceAreaResize((0..<120).map { row in (0..<160).map { Double(frame[row * 160 + $0]) / 255 } },
+                                            outputHeight: 84, outputWidth: 84)
+        let output = preprocess(frame, with: full)
+        var maxDifference = 0.0
+        for i in 0..<84 { for j in 0..<84 { maxDifference = max(maxDifference, abs(Double(output[i * 84 + j]) - reference[i][j])) } }
+        #expect(maxDifference < 1e-5)
+        // A bright band in the 30 columns left of the centre crop: the full view's left edge shows
+        // it, the centre view (the seed's) does not.
+        var band = [UInt8](repeating: 0, count: 160 * 120)
+        for row in 0..<120 { for column in 0..<30 { band[row * 160 + column] = 255 } }
+        #expect(preprocess(band, with: full)[42 * 84] > 0.99)
+        #expect(preprocess(band, with: FramePreprocessor(view: .center)).allSatisfy { $0 == 0 })
+    }
+
     @Test("a 2x shrink gives the mean of each 2x2 block")
     func integerShrinkKnownValues() {
         let preprocessor = FramePreprocessor(inputWidth: 4, inputHeight: 4, cropRows: 0..<4, cropColumns: 0..<4,
