@@ -28,14 +28,6 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     /// that finding it is worth more than walking the maze.
     case exploration
 
-    /// The game variables a scheme reads after every step, in the order `RewardShaper` reads them.
-    public var gameVariables: [GameVariable] {
-        switch self {
-        case .health: return [RewardShaping.healthVariable]
-        case .exploration: return [RewardShaping.positionX, RewardShaping.positionY]
-        }
-    }
-
     /// What the scheme adds, in a few words (for `a3c scenarios` and help texts).
     public var definition: String {
         switch self {

@@ -76,7 +76,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Tics each action is held; 1 reproduces the seed. (default: the scenario's preset, \(defaults.frameSkip))")
     var frameSkip: Int?
 
-    @Option(help: "The part of the screen the network sees, resized to 84x84: center (the seed's 100x100 middle of the 160x120 frame) or full (the whole frame). (default: the scenario's preset, \(defaults.view.rawValue))")
+    @Option(help: "The part of the screen the network sees, resized to 84x84: center (the seed's 100x100 middle of the 160x120 frame) or full (the whole frame). (default: \(defaults.view.rawValue))")
     var view: ScreenView?
 
     @Option(name: .customLong("log-every"), help: "TensorBoard summaries every N episodes, at most \(Int(TrainingConfiguration.summariesPerSecond)) a second. (default: \(defaults.logEveryEpisodes))")

@@ -37,7 +37,6 @@ struct RewardShapingTests {
     func healthBonus() throws {
         let health: [[String: Double]] = [100, 80, 60, 85, 85, 70, 95].map { ["HEALTH": $0] }
         #expect(try bonuses(.health, health) == [0, 0, 1, 0, 0, 1])
-        #expect(RewardShaping.health.gameVariables.map(\.name) == ["HEALTH"])
     }
 
     @Test("exploration: +0.05 for each step into a 64-unit square not yet visited in the episode; a new episode forgets")

@@ -73,7 +73,7 @@ struct TrainRunTests {
         #expect(FileManager.default.fileExists(atPath: gifPath.path))
     }
 
-    @Test("--lr-schedule linear anneals the learning rate towards 0 over --max-frames, as TensorBoard shows")
+    @Test("--lr-schedule linear anneals the learning rate towards 0 over --max-frames, as TensorBoard shows; --view full trains and lands in config.json")
     func linearLearningRate() throws {
         let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-lr-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: logdir) }
