@@ -59,7 +59,8 @@ public final class FramePreprocessor {
     /// The seed's preprocessing by default. Precondition: the crop lies inside the frame and the
     /// output is no larger than the crop (area resizing only shrinks).
     public init(inputWidth: Int = 160, inputHeight: Int = 120,
-                cropRows: Range<Int> = 10..<110, cropColumns: Range<Int> = 30..<130,
+                cropRows: Range<Int> = ScreenView.center.crop(width: 160, height: 120).rows,
+                cropColumns: Range<Int> = ScreenView.center.crop(width: 160, height: 120).columns,
                 outputWidth: Int = 84, outputHeight: Int = 84) {
         precondition(cropRows.lowerBound >= 0 && cropRows.upperBound <= inputHeight && !cropRows.isEmpty,
                      "crop rows \(cropRows) must lie inside 0..<\(inputHeight)")

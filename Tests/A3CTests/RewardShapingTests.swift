@@ -3,7 +3,6 @@
 import Foundation
 import Testing
 import Telemetry
-import A3CTestSupport
 import ViZDoom
 @testable import A3C
 
@@ -50,7 +49,7 @@ struct RewardShapingTests {
         // The same path again, as a new episode: the same bonuses, nothing remembered.
         var shaper = RewardShaper(scheme: .exploration)
         for _ in 0..<2 {
-            try shaper.startEpisode { $0.name == "POSITION_X" ? 10 : 10 }
+            try shaper.startEpisode { _ in 10 }
             #expect(try shaper.bonus { $0.name == "POSITION_X" ? 70 : 10 } == bonus)
         }
         #expect(RewardShaper.cellKey(x: -0.5, y: 0) != RewardShaper.cellKey(x: 0.5, y: 0))
@@ -59,20 +58,17 @@ struct RewardShapingTests {
 
     @Test("exploration on the real engine: my_way_home's episodes earn a bonus from POSITION_X and POSITION_Y, in steps of 0.05")
     func explorationOnTheEngine() throws {
-        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-explore-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: logdir) }
-        let result = try runA3C(["train", "--scenario", "my_way_home", "--reward-shaping", "exploration", "--max-frames", "5000",
-                                 "--workers", "1", "--envs-per-worker", "2", "--gif-every", "0", "--logdir", logdir.path, "--quiet"])
-        #expect(result.status == 0, "train failed: \(result.output)")
-        let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
-        let rows = try CSVReader.read(run.appendingPathComponent(RunDirectory.episodesFile))
-        #expect(rows.first == RunDirectory.episodesHeader(metrics: [.success], shaped: true))
-        #expect(rows.count >= 2, "\(rows)")
-        for row in rows.dropFirst() {
-            // shaped = 5 x raw + bonus (the preset's scale), the bonus a whole number of squares.
-            let raw = try #require(Double(row[4])), shaped = try #require(Double(row[7]))
-            let squares = (shaped - 5 * raw) / RewardShaping.explorationBonus
-            #expect(squares >= 1 && abs(squares - squares.rounded()) < 1e-3, "\(row): \(squares) squares")
+        try withTrainedRun(["--scenario", "my_way_home", "--reward-shaping", "exploration", "--max-frames", "5000",
+                            "--workers", "1", "--envs-per-worker", "2", "--gif-every", "0"]) { run in
+            let rows = try CSVReader.read(run.appendingPathComponent(RunDirectory.episodesFile))
+            #expect(rows.first == RunDirectory.episodesHeader(metrics: [.success], shaped: true))
+            #expect(rows.count >= 2, "\(rows)")
+            for row in rows.dropFirst() {
+                // shaped = 5 x raw + bonus (the preset's scale), the bonus a whole number of squares.
+                let raw = try #require(Double(row[4])), shaped = try #require(Double(row[7]))
+                let squares = (shaped - 5 * raw) / RewardShaping.explorationBonus
+                #expect(squares >= 1 && abs(squares - squares.rounded()) < 1e-3, "\(row): \(squares) squares")
+            }
         }
     }
 

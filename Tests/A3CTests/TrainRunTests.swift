@@ -75,24 +75,21 @@ struct TrainRunTests {
 
     @Test("--lr-schedule linear anneals the learning rate towards 0 over --max-frames, as TensorBoard shows; --view full trains and lands in config.json")
     func linearLearningRate() throws {
-        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-lr-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: logdir) }
-        let result = try runA3C(["train", "--max-frames", "8000", "--lr-schedule", "linear", "--learning-rate", "0.001",
-                                 "--view", "full", "--log-every", "1", "--gif-every", "0", "--logdir", logdir.path, "--quiet"])
-        #expect(result.status == 0, "train failed: \(result.output)")
-        let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
-        let (_, configuration) = try RunDirectory.open(run.path)
-        #expect(configuration.learningRateSchedule == .linear)
-        #expect(configuration.view == .full)
-        let rates = try EventFileReader.scalars(tag: "charts/learning_rate", at: try #require(try EventFileReader.eventFiles(in: run).first))
-        let first = try #require(rates.first), last = try #require(rates.last)
-        #expect(rates.count >= 3, "\(rates)")
-        #expect(zip(rates, rates.dropFirst()).allSatisfy { $0.value >= $1.value }, "the rate must not rise: \(rates)")
-        // lr * (1 - frames / 8000) at each summary, within the 50 ms between two of the trainer's settings.
-        #expect(first.value <= 0.001 && last.value < first.value, "\(rates)")
-        for rate in rates {
-            let expected = 0.001 * (1 - Float(rate.step) / 8000)
-            #expect(rate.value >= expected - 0.000_3 && rate.value <= min(0.001, expected + 0.000_3), "at frame \(rate.step): \(rate.value), expected about \(expected)")
+        try withTrainedRun(["--max-frames", "8000", "--lr-schedule", "linear", "--learning-rate", "0.001", "--view", "full",
+                            "--log-every", "1", "--gif-every", "0"]) { run in
+            let (_, configuration) = try RunDirectory.open(run.path)
+            #expect(configuration.learningRateSchedule == .linear)
+            #expect(configuration.view == .full)
+            let rates = try EventFileReader.scalars(tag: "charts/learning_rate", at: try #require(try EventFileReader.eventFiles(in: run).first))
+            let first = try #require(rates.first), last = try #require(rates.last)
+            #expect(rates.count >= 3, "\(rates)")
+            #expect(zip(rates, rates.dropFirst()).allSatisfy { $0.value >= $1.value }, "the rate must not rise: \(rates)")
+            // lr * (1 - frames / 8000) at each summary, within the 50 ms between two of the trainer's settings.
+            #expect(first.value <= 0.001 && last.value < first.value, "\(rates)")
+            for rate in rates {
+                let expected = 0.001 * (1 - Float(rate.step) / 8000)
+                #expect(rate.value >= expected - 0.000_3 && rate.value <= min(0.001, expected + 0.000_3), "at frame \(rate.step): \(rate.value), expected about \(expected)")
+            }
         }
     }
 
