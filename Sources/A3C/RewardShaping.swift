@@ -28,6 +28,16 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     /// that finding it is worth more than walking the maze.
     case exploration
 
+    /// -`ammunitionPenalty` (after the reward scale) for each round fired (AMMO2 fell): a miss now
+    /// costs at once what it otherwise costs only at the episode's end. Why: defend_the_center
+    /// gives the player 26 rounds and pays +1 a kill, so a wasted round is a kill that cannot
+    /// happen later, when the ammunition has run out (ViZDoom's own description: "wasting ammunition
+    /// is not very good either ... he has to figure out the rest for himself"). That cost falls
+    /// about 200 steps after the shot, where gamma 0.99 weighs it at 0.13, and the HUD that shows
+    /// the rounds left is not rendered; trained on its own rewards for 20 minutes (11.9 M frames),
+    /// the agent killed 15.7 with its 26 rounds.
+    case ammunition
+
     /// What the scheme adds, in a few words (for `a3c scenarios` and help texts).
     public var definition: String {
         switch self {
@@ -35,6 +45,7 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
         case .exploration:
             return "+\(RewardShaping.explorationBonus) (scaled units) for each step into a \(Int(RewardShaping.explorationCellSize))-unit"
                 + " square of the map not yet visited in the episode (from POSITION_X, POSITION_Y)"
+        case .ammunition: return "-\(RewardShaping.ammunitionPenalty) (scaled units) for each round fired (AMMO2 fell)"
         }
     }
 
@@ -48,18 +59,21 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     /// Factory's 9 actions and scale 1), and rose from about 18 to 33 at 0.05 with the preset's.
     public static let explorationBonus = 0.05
 
-    static let healthVariable = GameVariable(name: "HEALTH")!
-    static let positionX = GameVariable(name: "POSITION_X")!
-    static let positionY = GameVariable(name: "POSITION_Y")!
+    /// The cost of a round, in the units the agent learns from (after the reward scale): 0.3, a
+    /// third of a kill, so that a shot pays when it hits more than one time in three. In runs of
+    /// defend_the_center of 3 M frames each (seed 1, constant rate), the rolling kills at the end
+    /// were 8.9 unshaped, 11.2 at 0.1 and 17.7 at 0.3; at 0.3 the agent first all but stopped
+    /// shooting (0.2 kills for 1.3 M frames), then learned to aim.
+    public static let ammunitionPenalty = 0.3
 }
 
 /// One environment's shaping over its episodes: the scheme, and what it remembers of the episode
-/// in progress (the last HEALTH; the squares visited). No allocation per step once an episode
+/// in progress (the last HEALTH or AMMO2; the squares visited). No allocation per step once an episode
 /// has visited as many squares as the set was first given room for.
 public struct RewardShaper {
     public let scheme: RewardShaping
-    /// health: HEALTH after the last step.
-    private var previousHealth = 0.0
+    /// health: HEALTH after the last step; ammunition: AMMO2 after it.
+    private var previousValue = 0.0
     /// exploration: the squares visited in this episode, as `cellKey(x:y:)`.
     private var visitedCells = Set<Int>(minimumCapacity: 1024)
 
@@ -69,10 +83,12 @@ public struct RewardShaper {
     public mutating func startEpisode(_ read: (GameVariable) throws -> Double) rethrows {
         switch scheme {
         case .health:
-            previousHealth = try read(RewardShaping.healthVariable)
+            previousValue = try read(.health)
+        case .ammunition:
+            previousValue = try read(.ammo2)
         case .exploration:
             visitedCells.removeAll(keepingCapacity: true)
-            visitedCells.insert(Self.cellKey(x: try read(RewardShaping.positionX), y: try read(RewardShaping.positionY)))
+            visitedCells.insert(Self.cellKey(x: try read(.positionX), y: try read(.positionY)))
         }
     }
 
@@ -80,11 +96,15 @@ public struct RewardShaper {
     public mutating func bonus(_ read: (GameVariable) throws -> Double) rethrows -> Double {
         switch scheme {
         case .health:
-            let health = try read(RewardShaping.healthVariable)
-            defer { previousHealth = health }
-            return health > previousHealth ? 1 : 0
+            let health = try read(.health)
+            defer { previousValue = health }
+            return health > previousValue ? 1 : 0
+        case .ammunition:
+            let ammunition = try read(.ammo2)
+            defer { previousValue = ammunition }
+            return -RewardShaping.ammunitionPenalty * max(0, previousValue - ammunition)
         case .exploration:
-            let key = Self.cellKey(x: try read(RewardShaping.positionX), y: try read(RewardShaping.positionY))
+            let key = Self.cellKey(x: try read(.positionX), y: try read(.positionY))
             return visitedCells.insert(key).inserted ? RewardShaping.explorationBonus : 0
         }
     }

@@ -38,6 +38,13 @@ struct RewardShapingTests {
         #expect(try bonuses(.health, health) == [0, 0, 1, 0, 0, 1])
     }
 
+    @Test("ammunition: minus the penalty for each round fired, from the episode's start on; a pickup costs nothing")
+    func ammunitionPenalty() throws {
+        let ammunition: [[String: Double]] = [26, 26, 25, 25, 23, 30, 29].map { ["AMMO2": $0] }
+        let penalty = RewardShaping.ammunitionPenalty
+        #expect(try bonuses(.ammunition, ammunition) == [0, -penalty, 0, -2 * penalty, 0, -penalty])
+    }
+
     @Test("exploration: +0.05 for each step into a 64-unit square not yet visited in the episode; a new episode forgets")
     func explorationBonus() throws {
         let path: [(Double, Double)] = [(10, 10), (60, 10), (70, 10), (10, 20), (70, 63.9), (70, 64), (-1, 64), (-1, 64)]
@@ -56,26 +63,37 @@ struct RewardShapingTests {
         #expect(RewardShaper.cellKey(x: 0, y: -0.5) != RewardShaper.cellKey(x: 0, y: 0.5))
     }
 
-    @Test("exploration on the real engine: my_way_home's episodes earn a bonus from POSITION_X and POSITION_Y, in steps of 0.05")
-    func explorationOnTheEngine() throws {
-        try withTrainedRun(["--scenario", "my_way_home", "--reward-shaping", "exploration", "--max-frames", "5000",
+    /// A real run of `scenario` with `scheme`: every episode's shaped return must be the raw one
+    /// times the preset's `scale` plus a whole number of `unit` bonuses, of the sign of `unit`
+    /// (this fails if the scheme's game variables cannot be read, or the worker drops the bonus).
+    private func expectWholeBonuses(scenario: String, _ scheme: RewardShaping, metric: ScoreMetric, scale: Double, unit: Double) throws {
+        try withTrainedRun(["--scenario", scenario, "--reward-shaping", scheme.rawValue, "--max-frames", "5000",
                             "--workers", "1", "--envs-per-worker", "2", "--gif-every", "0"]) { run in
             let rows = try CSVReader.read(run.appendingPathComponent(RunDirectory.episodesFile))
-            #expect(rows.first == RunDirectory.episodesHeader(metrics: [.success], shaped: true))
+            #expect(rows.first == RunDirectory.episodesHeader(metrics: [metric], shaped: true))
             #expect(rows.count >= 2, "\(rows)")
             for row in rows.dropFirst() {
-                // shaped = 5 x raw + bonus (the preset's scale), the bonus a whole number of squares.
                 let raw = try #require(Double(row[4])), shaped = try #require(Double(row[7]))
-                let squares = (shaped - 5 * raw) / RewardShaping.explorationBonus
-                #expect(squares >= 1 && abs(squares - squares.rounded()) < 1e-3, "\(row): \(squares) squares")
+                let bonuses = (shaped - scale * raw) / unit
+                #expect(bonuses >= 1 && abs(bonuses - bonuses.rounded()) < 1e-3, "\(row): \(bonuses) bonuses")
             }
         }
     }
 
-    @Test("the presets that recommend a shaping: health for the gathering maps, exploration for my_way_home")
+    @Test("exploration on the real engine: my_way_home's episodes earn a bonus from POSITION_X and POSITION_Y, in steps of 0.05")
+    func explorationOnTheEngine() throws {
+        try expectWholeBonuses(scenario: "my_way_home", .exploration, metric: .success, scale: 5, unit: RewardShaping.explorationBonus)
+    }
+
+    @Test("ammunition on the real engine: defend_the_center's episodes pay for the rounds fired, read from AMMO2")
+    func ammunitionOnTheEngine() throws {
+        try expectWholeBonuses(scenario: "defend_the_center", .ammunition, metric: .kills, scale: 1, unit: -RewardShaping.ammunitionPenalty)
+    }
+
+    @Test("the presets that recommend a shaping: ammunition for defend_the_center, health for the gathering maps, exploration for my_way_home")
     func recommendedShaping() {
         let recommended = ScenarioPreset.all.compactMap { preset in preset.recommendedShaping.map { "\(preset.name): \($0)" } }
-        #expect(recommended == ["health_gathering: health", "health_gathering_supreme: health", "my_way_home: exploration"])
+        #expect(recommended == ["defend_the_center: ammunition", "health_gathering: health", "health_gathering_supreme: health", "my_way_home: exploration"])
     }
 
     @Test("the worker learns from scaled rewards plus the bonus; episodes.csv keeps the raw return and logs the shaped one")
