@@ -28,14 +28,14 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
     /// that finding it is worth more than walking the maze.
     case exploration
 
-    /// -`ammunitionPenalty` (after the reward scale) for each round fired (AMMO2 fell): a miss now
-    /// costs at once what it otherwise costs only at the episode's end. Why: defend_the_center
-    /// gives the player 26 rounds and pays +1 a kill, so a wasted round is a kill that cannot
-    /// happen later, when the ammunition has run out (ViZDoom's own description: "wasting ammunition
-    /// is not very good either ... he has to figure out the rest for himself"). That cost falls
-    /// about 200 steps after the shot, where gamma 0.99 weighs it at 0.13, and the HUD that shows
-    /// the rounds left is not rendered; trained on its own rewards for 20 minutes (11.9 M frames),
-    /// the agent killed 15.7 with its 26 rounds.
+    /// -`ammunitionPenalty` (after the reward scale) for each round fired (AMMO2 fell): a round
+    /// costs at once, where a miss otherwise costs only near the episode's end (a hit nets +0.7).
+    /// Why: defend_the_center gives the player 26 rounds and pays +1 a kill, so a wasted round is a
+    /// kill that cannot happen later, when the ammunition has run out (ViZDoom's own description:
+    /// "wasting ammunition is not very good either ... he has to figure out the rest for himself").
+    /// That cost falls up to about 200 steps after the shot, where gamma 0.99 weighs it at 0.13,
+    /// and the HUD that shows the rounds left is not rendered; trained on its own rewards for 20
+    /// minutes (11.9 M frames), the agent killed 15.7 with its 26 rounds.
     case ammunition
 
     /// What the scheme adds, in a few words (for `a3c scenarios` and help texts).
@@ -68,8 +68,8 @@ public enum RewardShaping: String, Codable, Sendable, CaseIterable {
 }
 
 /// One environment's shaping over its episodes: the scheme, and what it remembers of the episode
-/// in progress (the last HEALTH or AMMO2; the squares visited). No allocation per step once an episode
-/// has visited as many squares as the set was first given room for.
+/// in progress (the last HEALTH or AMMO2; the squares visited). No allocation per step once an
+/// episode has visited as many squares as the set was first given room for.
 public struct RewardShaper {
     public let scheme: RewardShaping
     /// health: HEALTH after the last step; ammunition: AMMO2 after it.
