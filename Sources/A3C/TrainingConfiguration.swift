@@ -193,6 +193,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         configuration.metrics = preset.metrics
         configuration.learningRateSchedule = preset.learningRateSchedule
         if let envsPerWorker = preset.envsPerWorker { configuration.envsPerWorker = envsPerWorker }
+        if let entropyCoefficient = preset.entropyCoefficient { configuration.entropyCoefficient = entropyCoefficient }
         return configuration
     }
 

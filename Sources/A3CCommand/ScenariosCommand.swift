@@ -12,18 +12,18 @@ struct ScenariosCommand: ParsableCommand {
     @Argument(help: "Show only this scenario, with every action of its preset.")
     var name: String?
 
-    @Flag(help: "Print the presets as one JSON array (name, summary, actions, reward_scale, frame_skip, episode_timeout, metrics, reference, source, shaping, lr_schedule, envs_per_worker).")
+    @Flag(help: "Print the presets as one JSON array (name, summary, actions, reward_scale, frame_skip, episode_timeout, metrics, reference, source, shaping, lr_schedule, envs_per_worker, entropy_coefficient).")
     var json = false
 
     /// A preset as `--json` prints it.
     struct PresetJSON: Encodable {
         let name: String, summary: String, actions: String, rewardScale: Float, frameSkip: Int
         let episodeTimeout: Int?, metrics: [String], reference: String, source: String, shaping: String?
-        let learningRateSchedule: String, envsPerWorker: Int?
+        let learningRateSchedule: String, envsPerWorker: Int?, entropyCoefficient: Float?
         enum CodingKeys: String, CodingKey {
             case name, summary, actions, metrics, reference, source, shaping
             case rewardScale = "reward_scale", frameSkip = "frame_skip", episodeTimeout = "episode_timeout"
-            case learningRateSchedule = "lr_schedule", envsPerWorker = "envs_per_worker"
+            case learningRateSchedule = "lr_schedule", envsPerWorker = "envs_per_worker", entropyCoefficient = "entropy_coefficient"
         }
         init(_ preset: ScenarioPreset) {
             name = preset.name; summary = preset.summary; actions = preset.actions.description
@@ -32,6 +32,7 @@ struct ScenariosCommand: ParsableCommand {
             shaping = preset.recommendedShaping?.rawValue
             learningRateSchedule = preset.learningRateSchedule.rawValue
             envsPerWorker = preset.envsPerWorker
+            entropyCoefficient = preset.entropyCoefficient
         }
     }
 
@@ -92,7 +93,8 @@ struct ScenariosCommand: ParsableCommand {
                 + (preset.episodeTimeout != nil ? " (set by the preset)" : "")
                 + ", learning rate \(preset.learningRateSchedule.rawValue)"
                 + (preset.learningRateSchedule == .linear ? " (annealed to 0 over the budget)" : "")
-                + (preset.envsPerWorker.map { ", \($0) environment\($0 == 1 ? "" : "s") per worker" } ?? "")),
+                + (preset.envsPerWorker.map { ", \($0) environment\($0 == 1 ? "" : "s") per worker" } ?? "")
+                + (preset.entropyCoefficient.map { ", entropy coefficient \(format($0))" } ?? "")),
             ("metrics", preset.metrics.map { "\($0.columnName) = \($0.definition)" }.joined(separator: "; ")),
         ]
         if let shaping = preset.recommendedShaping {

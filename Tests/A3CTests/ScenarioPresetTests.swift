@@ -54,8 +54,10 @@ struct ScenarioPresetTests {
         #expect(preset.actions.count >= 2)
     }
 
-    @Test("a preset's learning-rate schedule and environments per worker land in the run's configuration")
+    @Test("a preset's learning-rate schedule, environments per worker and entropy coefficient land in the run's configuration")
     func presetSchedule() throws {
+        #expect(try TrainingConfiguration.forScenario("take_cover").entropyCoefficient == 0.005)
+        #expect(try TrainingConfiguration.forScenario("defend_the_center").entropyCoefficient == TrainingConfiguration().entropyCoefficient)
         #expect(try TrainingConfiguration.forScenario("take_cover").learningRateSchedule == .linear)
         #expect(try TrainingConfiguration.forScenario("basic").learningRateSchedule == .constant)
         #expect(try TrainingConfiguration.forScenario("defend_the_center").envsPerWorker == 1)
