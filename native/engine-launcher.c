@@ -18,7 +18,9 @@
 //      `_vizdoom/` folder into its working directory, which would otherwise be the user's,
 //   5. when the engine exits, or when the owner dies (SIGTERM/SIGINT/SIGHUP), kills the engine with
 //      SIGKILL if needed, reaps it, unlinks its three segments, removes the scratch directory, and
-//      exits with the engine's status.
+//      exits with the engine's status. Only a SIGKILL of the launcher itself skips this; the engine
+//      then dies with it (3.), and the next game the owner's program creates removes the segments
+//      and the directory that no engine uses any more (EngineHygiene).
 //
 // Normal operation is unchanged: the client's close() asks the engine to quit, the engine exits,
 // the launcher reaps it and exits, and the client's thread sees its child end.
@@ -52,7 +54,25 @@ static void unlinkSegments(const char *instanceId) {
 }
 
 int main(int argc, char **argv) {
-    // Parent watch first: if the owner already died before prctl took effect, stop now.
+    // The signals that end the launcher are blocked from the start and only ever taken by sigwait
+    // below, so that one arriving while the scratch directory is being made (the owner dying as it
+    // starts an engine) is handled by the loop, which cleans up, instead of killing the launcher
+    // and leaving the directory. Whatever the spawning thread blocked or ignored is inherited
+    // across exec; start clean.
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t watched, unblocked;
+    sigemptyset(&unblocked);
+    sigemptyset(&watched);
+    sigaddset(&watched, SIGTERM);
+    sigaddset(&watched, SIGINT);
+    sigaddset(&watched, SIGHUP);
+    sigaddset(&watched, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &watched, NULL);
+
+    // Parent watch next: if the owner already died before prctl took effect, stop now.
     pid_t owner = getppid();
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != owner) return 1;
@@ -74,20 +94,6 @@ int main(int argc, char **argv) {
 
     char scratch[] = "/tmp/a3c-engine-XXXXXX";
     if (mkdtemp(scratch) == NULL) { perror("a3c-engine-launcher: mkdtemp"); return 127; }
-
-    // Whatever the spawning thread blocked or ignored is inherited across exec; start clean.
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    sigset_t watched, unblocked;
-    sigemptyset(&unblocked);
-    sigemptyset(&watched);
-    sigaddset(&watched, SIGTERM);
-    sigaddset(&watched, SIGINT);
-    sigaddset(&watched, SIGHUP);
-    sigaddset(&watched, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &watched, NULL);
 
     pid_t launcher = getpid();
     pid_t child = fork();

@@ -50,7 +50,7 @@ public final class DoomGame {
     /// scripts/bootstrap), or `.engine` with the engine's message if it does not start.
     public init(_ configuration: GameConfiguration, installation: ViZDoomInstallation = .default) throws {
         try installation.validate()
-        EngineHygiene.removeStaleSegmentsOnce()
+        EngineHygiene.removeLeftoversOnce()
         let catalog = try ScenarioCatalog(installation: installation)
         let configFile = try catalog.configFile(for: configuration.scenario)
         let native = try _NativeGame()

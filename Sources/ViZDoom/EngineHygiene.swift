@@ -1,6 +1,7 @@
 import Foundation
 
-/// Finds and removes ViZDoom shared-memory segments whose engine is gone.
+/// Finds and removes what engines that are gone left behind: ViZDoom shared-memory segments, and
+/// the launcher's private working directories.
 ///
 /// Each engine's segments are `/dev/shm/ViZDoomSM<id>`, `ViZDoomMQCtr<id>` and `ViZDoomMQDoom<id>`,
 /// where `<id>` is the instance id passed on the engine's command line after `+viz_instance_id`.
@@ -64,8 +65,56 @@ public enum EngineHygiene {
         return removed
     }
 
-    private static let once: Void = { removeStaleSegments() }()
+    /// Where `a3c-engine-launcher` makes each engine's private working directory
+    /// (`/tmp/a3c-engine-XXXXXX`, see native/engine-launcher.c), and the prefix of its name.
+    public static let scratchParent = "/tmp", scratchPrefix = "a3c-engine-"
 
-    /// Cleans stale segments the first time a game is created in this process.
-    static func removeStaleSegmentsOnce() { _ = once }
+    /// The working directories of running processes (those this user may read).
+    static func workingDirectories() -> Set<String> {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var found = Set<String>()
+        for entry in entries where Int32(entry) != nil {
+            if let directory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd") {
+                found.insert(directory)
+            }
+        }
+        return found
+    }
+
+    /// Removes engine working directories that no engine works in any more, and returns their paths.
+    ///
+    /// The launcher removes its engine's directory when the engine exits, or when its owner dies; only
+    /// a launcher killed outright (SIGKILL) leaves it. A directory is stale when no running process has
+    /// it as its working directory (its engine's) and it is older than the grace period (the launcher
+    /// makes it just before it starts the engine in it).
+    @discardableResult
+    public static func removeStaleScratchDirectories(in parent: String = scratchParent,
+                                                     gracePeriod: TimeInterval = 30) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
+        let candidates = names.filter { $0.hasPrefix(scratchPrefix) }
+        guard !candidates.isEmpty else { return [] }
+        let live = workingDirectories()
+        let now = Date()
+        var removed: [String] = []
+        for name in candidates {
+            let path = parent + "/" + name
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+                  !live.contains(path),
+                  let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let modified = attributes[.modificationDate] as? Date,
+                  now.timeIntervalSince(modified) >= gracePeriod else { continue }
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
+    }
+
+    private static let once: Void = {
+        removeStaleSegments()
+        removeStaleScratchDirectories()
+    }()
+
+    /// Cleans stale segments and engine working directories the first time a game is created in this
+    /// process.
+    static func removeLeftoversOnce() { _ = once }
 }

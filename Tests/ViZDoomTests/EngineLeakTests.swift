@@ -48,6 +48,7 @@ struct EngineLeakTests {
         defer { try? FileManager.default.removeItem(at: owner.workingDirectory) }
         #expect(!EngineHygiene.engineProcesses().filter { $0.instanceId == owner.instanceId }.isEmpty, "the engine is running")
         #expect(EngineHygiene.segments(ofInstance: owner.instanceId).count == 3, "the engine has its three segments")
+        let scratch = try #require(scratchDirectory(of: owner.instanceId), "the engine works in a directory of its own")
         kill(owner.process.processIdentifier, signal)
         let deadline = Date(timeIntervalSinceNow: 15)
         while owner.process.isRunning && Date() < deadline { usleep(50_000) }
@@ -57,6 +58,7 @@ struct EngineLeakTests {
         let left = waitUntilGone(owner.instanceId)
         #expect(left.processes.isEmpty, "engine processes left after signal \(signal): \(left.processes)")
         #expect(left.segments.isEmpty, "segments left after signal \(signal): \(left.segments)")
+        #expect(!FileManager.default.fileExists(atPath: scratch), "the engine's working directory is left: \(scratch)")
         let files = try FileManager.default.contentsOfDirectory(atPath: owner.workingDirectory.path)
         #expect(files.isEmpty, "the engine wrote into its owner's working directory: \(files)")
     }

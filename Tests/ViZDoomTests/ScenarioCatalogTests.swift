@@ -94,4 +94,31 @@ struct ScenarioCatalogTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(Set(left) == ["ViZDoomSMfreshOne01", "unrelated"])
     }
+
+    @Test("only engine working directories that no process works in are removed, after the grace period")
+    func staleScratchDirectoriesRemoved() throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-scratch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let old = Date(timeIntervalSinceNow: -120)
+        for name in ["a3c-engine-killed", "a3c-engine-inUse", "a3c-engine-young", "unrelated"] {
+            let directory = parent.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("_vizdoom"),
+                                                    withIntermediateDirectories: true)
+            if name != "a3c-engine-young" {
+                try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: directory.path)
+            }
+        }
+        // A process working in one, as an engine does in its own.
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        worker.arguments = ["30"]
+        worker.currentDirectoryURL = parent.appendingPathComponent("a3c-engine-inUse")
+        try worker.run()
+        defer { kill(worker.processIdentifier, SIGKILL); worker.waitUntilExit() }
+
+        let removed = EngineHygiene.removeStaleScratchDirectories(in: parent.path, gracePeriod: 30)
+        #expect(removed == [parent.appendingPathComponent("a3c-engine-killed").path])
+        let left = try FileManager.default.contentsOfDirectory(atPath: parent.path)
+        #expect(Set(left) == ["a3c-engine-inUse", "a3c-engine-young", "unrelated"])
+    }
 }

@@ -7,6 +7,13 @@ func leftovers(of instanceId: String) -> (processes: [Int32], segments: [String]
      EngineHygiene.segments(ofInstance: instanceId))
 }
 
+/// The launcher's private working directory of one instance's engine, while the engine runs.
+func scratchDirectory(of instanceId: String) -> String? {
+    EngineHygiene.engineProcesses().filter { $0.instanceId == instanceId }
+        .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0.pid)/cwd") }
+        .first { URL(fileURLWithPath: $0).lastPathComponent.hasPrefix(EngineHygiene.scratchPrefix) }
+}
+
 /// Waits up to `seconds` for an instance to leave nothing behind.
 func waitUntilGone(_ instanceId: String, seconds: Double = 10) -> (processes: [Int32], segments: [String]) {
     let deadline = Date(timeIntervalSinceNow: seconds)
