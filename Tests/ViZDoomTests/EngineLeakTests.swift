@@ -48,7 +48,7 @@ struct EngineLeakTests {
         defer { try? FileManager.default.removeItem(at: owner.workingDirectory) }
         #expect(!EngineHygiene.engineProcesses().filter { $0.instanceId == owner.instanceId }.isEmpty, "the engine is running")
         #expect(EngineHygiene.segments(ofInstance: owner.instanceId).count == 3, "the engine has its three segments")
-        let scratch = try #require(scratchDirectory(of: owner.instanceId), "the engine works in a directory of its own")
+        let scratch = try #require(engine(of: owner.instanceId), "the engine works in a directory of its own").scratchDirectory
         kill(owner.process.processIdentifier, signal)
         let deadline = Date(timeIntervalSinceNow: 15)
         while owner.process.isRunning && Date() < deadline { usleep(50_000) }

@@ -7,11 +7,16 @@ func leftovers(of instanceId: String) -> (processes: [Int32], segments: [String]
      EngineHygiene.segments(ofInstance: instanceId))
 }
 
-/// The launcher's private working directory of one instance's engine, while the engine runs.
-func scratchDirectory(of instanceId: String) -> String? {
-    EngineHygiene.engineProcesses().filter { $0.instanceId == instanceId }
-        .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0.pid)/cwd") }
-        .first { URL(fileURLWithPath: $0).lastPathComponent.hasPrefix(EngineHygiene.scratchPrefix) }
+/// One instance's engine process (not its launcher, which carries the same instance id) and the
+/// launcher's private working directory it runs in, while it runs.
+func engine(of instanceId: String) -> (pid: Int32, scratchDirectory: String)? {
+    for process in EngineHygiene.engineProcesses() where process.instanceId == instanceId {
+        if let directory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.pid)/cwd"),
+           URL(fileURLWithPath: directory).lastPathComponent.hasPrefix(EngineHygiene.scratchPrefix) {
+            return (process.pid, directory)
+        }
+    }
+    return nil
 }
 
 /// Waits up to `seconds` for an instance to leave nothing behind.
