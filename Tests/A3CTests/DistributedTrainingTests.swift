@@ -11,10 +11,16 @@ import ViZDoom
 import A3CTestSupport
 @testable import A3C
 
+/// The run directory under `logdir`, or nil while there is none (a poll must not record an issue,
+/// as `#require` would when rank 0 has made the log directory but not yet the run's).
+private func existingRunDirectory(in logdir: URL) -> URL? {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: logdir.path)) ?? []
+    return names.first { $0.contains("__a3c__") }.map { logdir.appendingPathComponent($0) }
+}
+
 /// The run directory under `logdir` (there is one).
 private func runDirectory(in logdir: URL) throws -> URL {
-    let names = try FileManager.default.contentsOfDirectory(atPath: logdir.path)
-    return logdir.appendingPathComponent(try #require(names.first { $0.contains("__a3c__") }))
+    try #require(existingRunDirectory(in: logdir), "no run directory in \(logdir.path)")
 }
 
 @Suite("Distributed training under mpirun", .serialized)
@@ -82,7 +88,7 @@ struct DistributedTrainingTests {
             for pid in ranks.values { kill(pid, SIGKILL) }
         }
         func checkpoints() -> [URL] {
-            guard let run = try? runDirectory(in: logdir) else { return [] }
+            guard let run = existingRunDirectory(in: logdir) else { return [] }
             return CheckpointStore(runDirectory: run, keep: 5).checkpoints()
         }
         #expect(waitFor(90) { checkpoints().count >= 2 }, "no checkpoints were written")
