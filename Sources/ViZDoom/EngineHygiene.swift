@@ -57,12 +57,18 @@ public enum EngineHygiene {
         for name in candidates {
             guard let id = instanceId(ofSegment: name), !live.contains(id) else { continue }
             let path = directory + "/" + name
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  let modified = attributes[.modificationDate] as? Date,
-                  now.timeIntervalSince(modified) >= gracePeriod else { continue }
+            guard isUnchanged(path, for: gracePeriod, at: now) else { continue }
             if unlink(path) == 0 { removed.append(name) }
         }
         return removed
+    }
+
+    /// Whether `path` was last modified at least `gracePeriod` before `now`: what an engine starting
+    /// right now makes is younger (its segments and its directory exist just before its process does).
+    private static func isUnchanged(_ path: String, for gracePeriod: TimeInterval, at now: Date) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let modified = attributes[.modificationDate] as? Date else { return false }
+        return now.timeIntervalSince(modified) >= gracePeriod
     }
 
     /// Where `a3c-engine-launcher` makes each engine's private working directory
@@ -100,10 +106,7 @@ public enum EngineHygiene {
             let path = parent + "/" + name
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-                  !live.contains(path),
-                  let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  let modified = attributes[.modificationDate] as? Date,
-                  now.timeIntervalSince(modified) >= gracePeriod else { continue }
+                  !live.contains(path), isUnchanged(path, for: gracePeriod, at: now) else { continue }
             if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
         }
         return removed
