@@ -16,8 +16,8 @@ extension TrainingConfiguration {
     }
 
     /// The game this run plays: the scenario with the seed's settings (`GameConfiguration(scenario:)`),
-    /// its buttons followed by any the actions press that it lacks, the timeout override, and
-    /// `engineSeed`. Throws `TrainingError.invalidOption` (naming the bad button and the scenario's
+    /// its buttons followed by any the actions press that it lacks, the timeout and skill overrides,
+    /// and `engineSeed`. Throws `TrainingError.invalidOption` (naming the bad button and the scenario's
     /// buttons) if an action presses a button the scenario does not make available.
     public func gameConfiguration(engineSeed: UInt32?) throws -> GameConfiguration {
         let buttons = try Self.configButtons(scenario: scenario)
@@ -29,6 +29,7 @@ extension TrainingConfiguration {
         var game = GameConfiguration(scenario: scenario)
         game.buttons = buttons + actions.buttons.filter { !buttons.contains($0) }
         if let episodeTimeout { game.episodeTimeout = episodeTimeout }
+        game.doomSkill = doomSkill
         game.seed = engineSeed
         return game
     }

@@ -33,6 +33,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var actions: ActionSet = ScenarioPreset.basic.actions
     /// An episode timeout in tics that replaces the `.cfg`'s; nil keeps the `.cfg`'s.
     public var episodeTimeout: Int? = nil
+    /// Doom's skill level, 1 (easiest) to 5 (nightmare), replacing the `.cfg`'s `doom_skill`
+    /// (`--skill`); nil keeps the `.cfg`'s. It sets the monsters' aggressiveness and speed, the damage
+    /// the player takes and the ammunition found (ViZDoom's words): deadly_corridor's `.cfg` plays at
+    /// 5, which tutorials lower to learn it.
+    public var doomSkill: Int? = nil
     /// Score metrics computed for every episode beyond the raw return; the first is the main one.
     public var metrics: [ScoreMetric] = ScenarioPreset.basic.metrics
     /// Worker threads. Default: one per CPU core (workers are the unit of parallelism; each engine
@@ -134,6 +139,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if keepCheckpoints < 1 { try fail("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
         if logdir.isEmpty { try fail("--logdir must not be empty") }
         if let episodeTimeout, episodeTimeout < 0 { try fail("--episode-timeout must be >= 0 tics (0 = none), got \(episodeTimeout)") }
+        if let doomSkill, !(1...5).contains(doomSkill) { try fail("--skill must be 1 (easiest) to 5 (nightmare), got \(doomSkill)") }
         if actions.count < 1 { try fail("--actions must name at least one action") }
     }
 
@@ -158,7 +164,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 ?? ScenarioPreset.basic.actions
             if d.scenario == "basic" { d.actions = ScenarioPreset.basic.actions }
         }
-        try read(.episodeTimeout, &d.episodeTimeout)
+        try read(.episodeTimeout, &d.episodeTimeout); try read(.doomSkill, &d.doomSkill)
         d.metrics = try c.decodeIfPresent([ScoreMetric].self, forKey: .metrics) ?? []
         try read(.workers, &d.workers); try read(.envsPerWorker, &d.envsPerWorker)
         try read(.maxFrames, &d.maxFrames); try read(.maxMinutes, &d.maxMinutes); try read(.seed, &d.seed)

@@ -24,6 +24,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Episode timeout in tics, replacing the scenario's (0 = none). (default: the scenario's preset or .cfg)")
     var episodeTimeout: Int?
 
+    @Option(help: "Doom's skill level, 1 (easiest) to 5 (nightmare), replacing the scenario's doom_skill: the monsters' aggressiveness and speed, the damage the player takes. (default: the scenario's .cfg)")
+    var skill: Int?
+
     @Option(help: "Worker threads. (default: one per CPU core, \(defaults.workers) here)")
     var workers: Int?
 
@@ -110,6 +113,7 @@ struct TrainingOptions: ParsableArguments {
                                       scenario: c.scenario)
         }
         if let episodeTimeout { c.episodeTimeout = episodeTimeout }
+        if let skill { c.doomSkill = skill }
         if let workers { c.workers = workers }
         if let envsPerWorker { c.envsPerWorker = envsPerWorker }
         if let maxFrames { c.maxFrames = maxFrames }
@@ -143,6 +147,7 @@ struct TrainingOptions: ParsableArguments {
         var given: [String] = []
         if scenario != nil { given.append("--scenario") }
         if actions != nil { given.append("--actions") }
+        if skill != nil { given.append("--skill") }
         if rewardShaping != nil { given.append("--reward-shaping") }
         if rolloutLength != nil { given.append("--rollout-length") }
         if optimizer != nil { given.append("--optimizer") }

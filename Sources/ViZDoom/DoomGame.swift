@@ -39,6 +39,8 @@ public final class DoomGame {
     public let episodeStartTime: Int
     /// The episode timeout in tics after the start time (`episode_timeout`; 0 = none).
     public let episodeTimeout: Int
+    /// Doom's skill level the game plays at, 1...5 (`doom_skill`, or `GameConfiguration.doomSkill`).
+    public let doomSkill: Int
 
     private var native: _NativeGame?
     /// One-hot action scratch, reused by `makeAction(buttonIndex:tics:)`.
@@ -71,6 +73,7 @@ public final class DoomGame {
         screenChannels = Int(try native.int(VZD_SCREEN_CHANNELS))
         episodeStartTime = Int(try native.int(VZD_EPISODE_START_TIME))
         episodeTimeout = Int(try native.int(VZD_EPISODE_TIMEOUT))
+        doomSkill = Int(try native.int(VZD_DOOM_SKILL))
         oneHot = [Double](repeating: 0, count: buttons.count)
         var idBuffer = [CChar](repeating: 0, count: 64)
         try native.check { vzd_instance_id($0, &idBuffer, idBuffer.count, $1) }
@@ -105,6 +108,10 @@ public final class DoomGame {
         if let start = configuration.episodeStartTime {
             guard start >= 0 else { throw ViZDoomError.invalidArgument(message: "episode start time must be >= 0, got \(start)") }
             try native.set(VZD_EPISODE_START_TIME, Int64(start))
+        }
+        if let skill = configuration.doomSkill {
+            guard (1...5).contains(skill) else { throw ViZDoomError.invalidArgument(message: "Doom skill must be 1...5, got \(skill)") }
+            try native.set(VZD_DOOM_SKILL, Int64(skill))
         }
         if let reward = configuration.livingReward { try native.set(VZD_LIVING_REWARD, reward) }
         if let mode = configuration.mode { try native.set(VZD_MODE, mode.rawValue) }

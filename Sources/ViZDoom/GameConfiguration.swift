@@ -64,6 +64,10 @@ public struct GameConfiguration: Sendable, Codable, Equatable {
     public var episodeTimeout: Int?
     /// Tics skipped before the agent acts (e.g. while the weapon is raised).
     public var episodeStartTime: Int?
+    /// Doom's skill level, 1 (easiest) to 5 (nightmare), replacing the `.cfg`'s `doom_skill`; nil
+    /// keeps the `.cfg`'s. It sets the monsters' aggressiveness and speed, the damage the player
+    /// takes and the ammunition found.
+    public var doomSkill: Int?
     /// Reward added every tic the player is alive.
     public var livingReward: Double?
     public var mode: GameMode?

@@ -12,8 +12,10 @@ private struct PresetGame {
     let environment: DoomEnvironment
     var game: DoomGame { environment.game }
 
-    init(_ name: String) throws {
-        configuration = try TrainingConfiguration.forScenario(name)
+    init(_ name: String, skill: Int? = nil) throws {
+        var configuration = try TrainingConfiguration.forScenario(name)
+        configuration.doomSkill = skill
+        self.configuration = configuration
         environment = try configuration.makeEnvironment(index: 0)
     }
 
@@ -112,5 +114,33 @@ struct PresetEngineTests {
                 #expect(ScoreMetric.kills.value(of: outcome) == paidKills)
             }
         }
+    }
+
+    @Test("--skill replaces the .cfg's doom_skill: deadly_corridor's monsters kill a player standing still sooner at 5 than at 1")
+    func skillOverride() throws {
+        try onThread {
+            var survived: [Int: Int] = [:]
+            for skill in [nil, 1] as [Int?] {
+                let setup = try PresetGame("deadly_corridor", skill: skill)
+                defer { setup.environment.close() }
+                #expect(setup.game.doomSkill == skill ?? 5, "the .cfg's doom_skill is 5")
+                let outcome = try #require(try setup.playEpisode { _ in 0 })
+                print("deadly_corridor, skill \(setup.game.doomSkill), no-ops: \(outcome)")
+                survived[setup.game.doomSkill] = outcome.playedTics
+            }
+            let nightmare = try #require(survived[5]), easiest = try #require(survived[1])
+            #expect(easiest > nightmare)
+        }
+        for bad in [0, 6] {
+            var configuration = try TrainingConfiguration.forScenario("deadly_corridor")
+            configuration.doomSkill = bad
+            #expect(throws: TrainingError.self) { try configuration.validate() }
+            do { try configuration.validate() } catch { #expect("\(error)".contains("--skill must be 1 (easiest) to 5")) }
+        }
+        // It lands in config.json and comes back.
+        var configuration = try TrainingConfiguration.forScenario("deadly_corridor")
+        configuration.doomSkill = 2
+        let decoded = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONEncoder().encode(configuration))
+        #expect(decoded.doomSkill == 2)
     }
 }

@@ -56,8 +56,8 @@ struct RewardShapingTests {
         // The same path again, as a new episode: the same bonuses, nothing remembered.
         var shaper = RewardShaper(scheme: .exploration)
         for _ in 0..<2 {
-            try shaper.startEpisode { _ in 10 }
-            #expect(try shaper.bonus { $0.name == "POSITION_X" ? 70 : 10 } == bonus)
+            shaper.startEpisode { _ in 10 }
+            #expect(shaper.bonus { $0.name == "POSITION_X" ? 70 : 10 } == bonus)
         }
         #expect(RewardShaper.cellKey(x: -0.5, y: 0) != RewardShaper.cellKey(x: 0.5, y: 0))
         #expect(RewardShaper.cellKey(x: 0, y: -0.5) != RewardShaper.cellKey(x: 0, y: 0.5))
