@@ -139,7 +139,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if keepCheckpoints < 1 { try fail("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
         if logdir.isEmpty { try fail("--logdir must not be empty") }
         if let episodeTimeout, episodeTimeout < 0 { try fail("--episode-timeout must be >= 0 tics (0 = none), got \(episodeTimeout)") }
-        if let doomSkill, !(1...5).contains(doomSkill) { try fail("--skill must be 1 (easiest) to 5 (nightmare), got \(doomSkill)") }
+        if let doomSkill, !GameConfiguration.doomSkills.contains(doomSkill) { try fail("--skill must be 1 (easiest) to 5 (nightmare), got \(doomSkill)") }
         if actions.count < 1 { try fail("--actions must name at least one action") }
     }
 

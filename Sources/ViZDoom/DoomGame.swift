@@ -110,7 +110,9 @@ public final class DoomGame {
             try native.set(VZD_EPISODE_START_TIME, Int64(start))
         }
         if let skill = configuration.doomSkill {
-            guard (1...5).contains(skill) else { throw ViZDoomError.invalidArgument(message: "Doom skill must be 1...5, got \(skill)") }
+            guard GameConfiguration.doomSkills.contains(skill) else {
+                throw ViZDoomError.invalidArgument(message: "Doom skill must be \(GameConfiguration.doomSkills), got \(skill)")
+            }
             try native.set(VZD_DOOM_SKILL, Int64(skill))
         }
         if let reward = configuration.livingReward { try native.set(VZD_LIVING_REWARD, reward) }

@@ -78,13 +78,12 @@ public enum EngineHygiene {
     /// The working directories of running processes (those this user may read).
     static func workingDirectories() -> Set<String> {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        var found = Set<String>()
-        for entry in entries where Int32(entry) != nil {
-            if let directory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd") {
-                found.insert(directory)
-            }
-        }
-        return found
+        return Set(entries.compactMap { Int32($0).flatMap(workingDirectory(ofProcess:)) })
+    }
+
+    /// A running process's working directory, or nil if it is gone or this user may not read it.
+    public static func workingDirectory(ofProcess pid: Int32) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
     }
 
     /// Removes engine working directories that no engine works in any more, and returns their paths.

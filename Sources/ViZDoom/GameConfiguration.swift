@@ -68,6 +68,8 @@ public struct GameConfiguration: Sendable, Codable, Equatable {
     /// keeps the `.cfg`'s. It sets the monsters' aggressiveness and speed, the damage the player
     /// takes and the ammunition found.
     public var doomSkill: Int?
+    /// The skill levels Doom has: 1 (I'm too young to die) to 5 (nightmare).
+    public static let doomSkills = 1...5
     /// Reward added every tic the player is alive.
     public var livingReward: Double?
     public var mode: GameMode?

@@ -84,7 +84,7 @@ struct ScenarioCatalogTests {
         let old = Date(timeIntervalSinceNow: -120)
         for name in ["ViZDoomSMdeadOwner1", "ViZDoomMQCtrdeadOwner1", "ViZDoomSMfreshOne01", "unrelated"] {
             let path = directory.appendingPathComponent(name).path
-            FileManager.default.createFile(atPath: path, contents: Data())
+            #expect(FileManager.default.createFile(atPath: path, contents: Data()))
             if name.contains("dead") || name == "unrelated" {
                 try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
             }

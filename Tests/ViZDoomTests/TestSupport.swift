@@ -11,7 +11,7 @@ func leftovers(of instanceId: String) -> (processes: [Int32], segments: [String]
 /// launcher's private working directory it runs in, while it runs.
 func engine(of instanceId: String) -> (pid: Int32, scratchDirectory: String)? {
     for process in EngineHygiene.engineProcesses() where process.instanceId == instanceId {
-        if let directory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.pid)/cwd"),
+        if let directory = EngineHygiene.workingDirectory(ofProcess: process.pid),
            URL(fileURLWithPath: directory).lastPathComponent.hasPrefix(EngineHygiene.scratchPrefix) {
             return (process.pid, directory)
         }
