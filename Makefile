@@ -2,6 +2,9 @@
 # is idempotent and quick when everything is in place).
 SWIFT ?= swift
 ARGS ?=
+# Every SwiftPM command runs with a TMPDIR of its own, removed afterwards: the Swift driver leaves an
+# empty /tmp/TemporaryDirectory.* per invocation otherwise (see scripts/with-own-tmpdir).
+SWIFTPM = scripts/with-own-tmpdir $(SWIFT)
 
 .PHONY: setup build train test test-tsan bench
 
@@ -9,7 +12,7 @@ setup:
 	@scripts/bootstrap
 
 build: setup
-	$(SWIFT) build -c release
+	$(SWIFTPM) build -c release
 
 ## Train an agent on the default scenario (basic) with the default budget; pass options with ARGS="...".
 train: build
@@ -17,14 +20,14 @@ train: build
 
 ## The whole test suite (real engine included), then the concurrency tests under ThreadSanitizer.
 test: setup
-	$(SWIFT) build
-	$(SWIFT) test
+	$(SWIFTPM) build
+	$(SWIFTPM) test
 	$(MAKE) test-tsan
 
 ## Data-race check: the tests whose names contain "Concurrency" or "concurrent", built with -sanitize=thread.
 test-tsan: setup
-	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|concurrent"
+	$(SWIFTPM) build --sanitize=thread --scratch-path .build-tsan
+	$(SWIFTPM) test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|concurrent"
 
 bench: build
 	.build/release/a3c bench env --envs 2 --seconds 10
