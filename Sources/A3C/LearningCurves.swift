@@ -82,7 +82,9 @@ public enum LearningCurves {
             ? runDirectory : runDirectory.appendingPathComponent(RunDirectory.episodesFile)
         let folder = csv.deletingLastPathComponent()
         let path = csv.path
-        guard FileManager.default.fileExists(atPath: path) else { throw LearningCurvesError.noEpisodesFile(path: path) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LearningCurvesError.noEpisodesFile(path: path, runsInside: RunDirectory.runs(inside: folder).map(\.path))
+        }
         let records = try CSVReader.read(csv)
         guard let header = records.first, records.count > 1 else { throw LearningCurvesError.noEpisodes(path: path) }
 

@@ -1,7 +1,10 @@
+import Foundation
+
 /// Why a run's learning curves cannot be drawn; each message names the file, the problem and the fix.
 public enum LearningCurvesError: Error, CustomStringConvertible, Equatable {
-    /// The folder has no `episodes.csv`: not a run directory, or a typo.
-    case noEpisodesFile(path: String)
+    /// The folder has no `episodes.csv`: not a run directory, or a typo. `runsInside`: the run
+    /// directories directly inside the folder, newest first (a --logdir passed for a run).
+    case noEpisodesFile(path: String, runsInside: [String] = [])
     /// `episodes.csv` has no episode row yet (empty, or only its header).
     case noEpisodes(path: String)
     /// A column the curves need (or the one asked for with `--metric`) is not in the header.
@@ -12,7 +15,11 @@ public enum LearningCurvesError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .noEpisodesFile(path):
+        case let .noEpisodesFile(path, runsInside) where !runsInside.isEmpty:
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            return "no episodes.csv at \(path): \(folder) is not a run directory but "
+                + RunDirectory.describe(runsInside: runsInside)
+        case let .noEpisodesFile(path, _):
             return "no episodes.csv at \(path): pass a run directory written by `a3c train` "
                 + "(e.g. runs/basic__a3c__1__20261125-120000), and check the path for typos"
         case let .noEpisodes(path):

@@ -71,13 +71,36 @@ public struct RunDirectory {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let run = RunDirectory(url: url)
         guard let data = FileManager.default.contents(atPath: run.configURL.path) else {
-            throw TrainingError.notARunDirectory(url.path)
+            throw TrainingError.notARunDirectory(url.path, runsInside: runs(inside: url).map(\.path))
         }
         do {
             return (run, try JSONDecoder().decode(TrainingConfiguration.self, from: data))
         } catch {
             throw TrainingError.invalidOption("\(run.configURL.path) is not a valid run configuration (\(error)); it must be the config.json written by `a3c train`")
         }
+    }
+
+    /// The run directories directly inside `folder` (those with a config.json), newest first by
+    /// their config.json's modification time: what someone who passed a --logdir for a run meant.
+    static func runs(inside folder: URL) -> [URL] {
+        let fileManager = FileManager.default
+        guard let names = try? fileManager.contentsOfDirectory(atPath: folder.path) else { return [] }
+        let dated: [(run: URL, modified: Date)] = names.compactMap { name in
+            let run = folder.appendingPathComponent(name)
+            let config = RunDirectory(url: run).configURL.path
+            guard let attributes = try? fileManager.attributesOfItem(atPath: config),
+                  let modified = attributes[.modificationDate] as? Date else { return nil }
+            return (run, modified)
+        }
+        return dated.sorted { ($0.modified, $0.run.path) > ($1.modified, $1.run.path) }.map(\.run)
+    }
+
+    /// What the error messages say of the runs a folder holds (`runs(inside:)`'s paths, newest
+    /// first): at most three, then how many more.
+    static func describe(runsInside runs: [String]) -> String {
+        let shown = runs.prefix(3).joined(separator: ", ") + (runs.count > 3 ? " and \(runs.count - 3) more" : "")
+        let held = runs.count == 1 ? "a run (\(shown))" : "\(runs.count) runs (newest first: \(shown))"
+        return "holds \(held): pass a run, not the folder that holds it"
     }
 
     public func writeConfiguration(_ configuration: TrainingConfiguration) throws {

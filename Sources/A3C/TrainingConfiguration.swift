@@ -221,7 +221,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 /// Errors of the trainer, each naming the problem and the fix.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case invalidOption(String)
-    case notARunDirectory(String)
+    /// `path` has no config.json. `runsInside`: the run directories directly inside it, newest
+    /// first (a --logdir passed for a run), which the message offers instead.
+    case notARunDirectory(String, runsInside: [String] = [])
     case noCheckpoint(String)
     case unwritable(path: String, reason: String)
     case incompatibleCheckpoint(String)
@@ -239,7 +241,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .invalidOption(let message): return message
-        case .notARunDirectory(let path):
+        case .notARunDirectory(let path, let runsInside) where !runsInside.isEmpty:
+            return "\(path) is not a run directory (it has no config.json) but \(RunDirectory.describe(runsInside: runsInside))"
+        case .notARunDirectory(let path, _):
             return "\(path) is not a run directory (it has no config.json); pass a directory created by `a3c train`, e.g. runs/basic__a3c__1__20261125-120000"
         case .noCheckpoint(let path): return "no usable checkpoint in \(path); train longer (checkpoints are written every --checkpoint-every episodes and at the end)"
         case .unwritable(let path, let reason): return "cannot write to \(path): \(reason); choose another --logdir or fix its permissions"

@@ -56,6 +56,34 @@ struct MalformedInputTests {
         do { _ = try RunDirectory.open(run.path) } catch { #expect("\(error)".contains("config.json")) }
     }
 
+    @Test("a folder of runs (a --logdir) passed for a run: the message offers the runs inside, newest first")
+    func logdirForRun() throws {
+        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-logdir-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: logdir) }
+        try FileManager.default.createDirectory(at: logdir, withIntermediateDirectories: true)
+        let message = { () -> String in
+            do { _ = try RunDirectory.open(logdir.path); return "opened" } catch { return "\(error)" }
+        }
+        #expect(message().contains("e.g. runs/basic__a3c__1__"), "an empty folder gets the general advice: \(message())")
+
+        // Two runs (config.json an hour apart) and a folder that is not a run.
+        var runs: [URL] = []
+        for (name, age) in [("take_cover__a3c__1__older", 3600.0), ("take_cover__a3c__1__newer", 0)] {
+            let run = logdir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+            let config = run.appendingPathComponent(RunDirectory.configFile)
+            try Data("{}".utf8).write(to: config)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: config.path)
+            runs.append(run)
+        }
+        try FileManager.default.createDirectory(at: logdir.appendingPathComponent("gifs"), withIntermediateDirectories: true)
+        let text = message()
+        #expect(text.contains("holds 2 runs (newest first: \(runs[1].path), \(runs[0].path))"), "\(text)")
+        #expect(!text.contains("gifs"), "\(text)")
+        let many = RunDirectory.describe(runsInside: ["a", "b", "c", "d", "e"])
+        #expect(many.contains("5 runs (newest first: a, b, c and 2 more)"), "\(many)")
+    }
+
     @Test("play with a garbage checkpoint gives an incompatible-checkpoint error")
     func garbageCheckpoint() throws {
         let encoder = JSONEncoder()

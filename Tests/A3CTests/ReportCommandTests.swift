@@ -20,6 +20,11 @@ struct ReportCommandTests {
 
             let missing = try runA3C(["report", folder.appendingPathComponent("nothing").path, "--output", "x.svg"], in: folder, timeout: 60)
             #expect(missing.status != 0 && missing.output.contains("no episodes.csv"), "\(missing.output)")
+            // The folder that holds the runs (a --logdir) passed for a run: the message lists them.
+            for run in [one, two] { try Data("{}".utf8).write(to: run.appendingPathComponent(RunDirectory.configFile)) }
+            let logdir = try runA3C(["report", folder.path, "--output", "x.svg"], in: folder, timeout: 60)
+            #expect(logdir.status != 0 && logdir.output.contains("holds 2 runs") && logdir.output.contains(one.path)
+                    && logdir.output.contains(two.path), "\(logdir.output)")
             let labels = try runA3C(["report", one.path, two.path, "--label", "only one"], in: folder, timeout: 60)
             #expect(labels.status != 0 && labels.output.contains("one label per run"), "\(labels.output)")
             let png = try runA3C(["report", one.path, "--output", "curves.png"], in: folder, timeout: 60)
