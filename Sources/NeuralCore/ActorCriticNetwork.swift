@@ -18,6 +18,12 @@
 // chunks of `backwardChunk` slots, and the LSTM steps back through the recorded steps. The last E
 // slots are the scratch block of unrecorded steps (the bootstrap value at a rollout's cut).
 //
+// Sequences: each recorded slot belongs to one LSTM sequence, along which BPTT carries dh and dc. A
+// state row's steps form one sequence, unless `beginSequence(row:)` marks a reset in the middle of the
+// rollout (a new episode, where rollouts cross episode ends): its later steps then form a new
+// sequence, and no gradient flows from the new episode into the one that ended. A rollout has at
+// most E * (maxSteps + 1) sequences (E at its start, at most one new one per row and step).
+//
 // That is exact for A3C, which acts and learns with the same local parameters within a rollout: the
 // backward pass reuses the activations of acting, so learning costs no second forward pass.
 
@@ -81,8 +87,11 @@ public final class ActorCriticNetwork {
     public private(set) var recordedSlots = 0
     private var stepFirstSlot: [Int]   // (maxSteps)
     private var stepRowCount: [Int]    // (maxSteps)
-    private var slotSequence: [Int]    // (maxSteps * E): the state row each recorded slot belongs to
+    private var slotSequence: [Int]    // (maxSteps * E): the sequence each recorded slot belongs to
     private var lastRecordedStep: [Int] // (E): per state row, the last step that recorded it (-1: none)
+    private var rowSequence: [Int]     // (E): the sequence a state row's next recorded step belongs to
+    private var rowStartsSequence: [Bool] // (E): the row's next recorded step starts a sequence (beginSequence)
+    private var sequenceCount = 0      // sequences numbered so far in this rollout (E at its start)
     private let actionBuffer: UnsafeMutablePointer<Int32> // (maxSteps * E)
     private var scratchFirstSlot: Int { maxSteps * maxRows }
 
@@ -104,12 +113,15 @@ public final class ActorCriticNetwork {
         gradients = FloatBuffer(count: layout.totalCount)
         p = ActorCriticTensors(base: parameters.pointer, layout: layout)
         d = ActorCriticTensors(base: gradients.pointer, layout: layout)
-        a = ActorCriticActivations(slots: maxSteps * maxRows + maxRows, sequences: maxRows, actionCount: actionCount,
+        a = ActorCriticActivations(slots: maxSteps * maxRows + maxRows, rowsPerStep: maxRows,
+                                   sequences: maxRows * (maxSteps + 1), actionCount: actionCount,
                                    chunk: Self.backwardChunk)
         stepFirstSlot = [Int](repeating: 0, count: maxSteps)
         stepRowCount = [Int](repeating: 0, count: maxSteps)
         slotSequence = [Int](repeating: 0, count: maxSteps * maxRows)
         lastRecordedStep = [Int](repeating: -1, count: maxRows)
+        rowSequence = Array(0..<maxRows)
+        rowStartsSequence = [Bool](repeating: false, count: maxRows)
         actionBuffer = .allocate(capacity: maxSteps * maxRows)
         actionBuffer.initialize(repeating: 0, count: maxSteps * maxRows)
         initializeParameters(seed: seed)
@@ -169,9 +181,30 @@ public final class ActorCriticNetwork {
     /// Forgets the recorded acting steps (a rollout that will not be learned from, or parameters that
     /// changed in the middle of one).
     public func discardRecording() {
-        for row in lastRecordedStep.indices { lastRecordedStep[row] = -1 }
+        for row in lastRecordedStep.indices {
+            lastRecordedStep[row] = -1
+            rowSequence[row] = row
+            rowStartsSequence[row] = false
+        }
+        sequenceCount = maxRows
         recordedSteps = 0
         recordedSlots = 0
+    }
+
+    /// Marks state row `row` as reset in the middle of the rollout being recorded (a new episode, its
+    /// state zeroed by the caller): its next recorded step, at any later step of the rollout, starts
+    /// a new LSTM sequence. BPTT then stops there, as at the rollout's start, so the new episode's
+    /// gradient never reaches the steps of the one before. A row not yet recorded in this rollout
+    /// keeps its sequence but may start at any step.
+    public func beginSequence(row: Int) {
+        precondition(row >= 0 && row < maxRows, "beginSequence: state row \(row) not in 0..<\(maxRows) (maxRows)")
+        // A fresh number unless the row's current sequence has no recorded step yet (a second call
+        // before the next step): at most E + E * maxSteps sequences, the carry's size.
+        if lastRecordedStep[row] >= 0 && !rowStartsSequence[row] {
+            rowSequence[row] = sequenceCount
+            sequenceCount += 1
+        }
+        rowStartsSequence[row] = true
     }
 
     // MARK: - Acting
@@ -184,7 +217,8 @@ public final class ActorCriticNetwork {
     /// - rows: N distinct rows of `states`, N in 1...maxRows.
     /// - record: true records the step's activations for `backwardRecorded` (slots R ..< R + N); a
     ///   sequence recorded at step k > 0 must have been recorded at step k - 1 with its state left as
-    ///   this method wrote it. False acts in the scratch slots (a bootstrap value), recording nothing.
+    ///   this method wrote it, unless `beginSequence(row:)` started a new one for its row. False acts
+    ///   in the scratch slots (a bootstrap value), recording nothing.
     /// Cost: the convolutions are direct (`nk_conv2d_forward`, no unrolled copy of the frames), and fc,
     /// the LSTM and the heads stream each weight row once for all N rows (`nk_dense_rows`). A step is
     /// memory-bound on the ~4.7 MB of fc and LSTM weights, so batching rows shares that traffic.
@@ -200,10 +234,13 @@ public final class ActorCriticNetwork {
             for (j, row) in rows.enumerated() {
                 states._check(row)
                 precondition(row < maxRows, "act: state row \(row) not in 0..<\(maxRows) (maxRows)")
-                precondition(lastRecordedStep[row] == recordedSteps - 1,
-                             "act: sequence \(row) is repeated in rows, or was not recorded at the previous step (sequences end inside a rollout, they do not start)")
+                precondition(lastRecordedStep[row] < recordedSteps,
+                             "act: state row \(row) is repeated in rows")
+                precondition(rowStartsSequence[row] || lastRecordedStep[row] == recordedSteps - 1,
+                             "act: state row \(row) was not recorded at the previous step (a sequence only starts at the rollout's start or after beginSequence(row:))")
+                rowStartsSequence[row] = false
                 lastRecordedStep[row] = recordedSteps
-                slotSequence[first + j] = row
+                slotSequence[first + j] = rowSequence[row]
             }
             stepFirstSlot[recordedSteps] = first
             stepRowCount[recordedSteps] = n
@@ -359,7 +396,7 @@ public final class ActorCriticNetwork {
         stepFirstSlot.withUnsafeBufferPointer { firstSlots in
             stepRowCount.withUnsafeBufferPointer { rowCounts in
                 slotSequence.withUnsafeBufferPointer { sequences in
-                    let schedule = LSTMSchedule(steps: recordedSteps, sequenceCount: maxRows,
+                    let schedule = LSTMSchedule(steps: recordedSteps, sequenceCount: sequenceCount,
                                                 stepFirstRow: firstSlots.baseAddress!, stepRowCount: rowCounts.baseAddress!,
                                                 rowSequence: sequences.baseAddress!)
                     lstmBackward(dInput: a.dFcOut, dWeightIH: d.lstmWeightIH, dWeightHH: d.lstmWeightHH,

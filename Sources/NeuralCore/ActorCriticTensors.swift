@@ -71,7 +71,7 @@ struct ActorCriticActivations {
     let dValues: UnsafeMutablePointer<Float>       // (S)
     let dLstmH: UnsafeMutablePointer<Float>        // (S, H)
     let dLstmGates: UnsafeMutablePointer<Float>    // (S, G)
-    let dLstmCarry: UnsafeMutablePointer<Float>    // (2, E, H): dh and dc carried per sequence
+    let dLstmCarry: UnsafeMutablePointer<Float>    // (2, sequences, H): dh and dc carried per sequence
     let dLstmHPrevRows: UnsafeMutablePointer<Float> // (E, H)
     let dFcOut: UnsafeMutablePointer<Float>        // (S, H), after ELU
     let dFcPre: UnsafeMutablePointer<Float>        // (S, H), before ELU
@@ -89,9 +89,9 @@ struct ActorCriticActivations {
     /// The one allocation behind every pointer above.
     let storage: FloatBuffer
 
-    /// Buffers for `slots` slots (S), `sequences` sequences per step (E), `actionCount` actions (A)
-    /// and convolution scratch for `chunk` slots (Q).
-    init(slots s: Int, sequences e: Int, actionCount a: Int, chunk q: Int) {
+    /// Buffers for `slots` slots (S), `rowsPerStep` rows of one acting step (E), `sequences` LSTM
+    /// sequences of one rollout, `actionCount` actions (A) and convolution scratch for `chunk` slots.
+    init(slots s: Int, rowsPerStep e: Int, sequences: Int, actionCount a: Int, chunk q: Int) {
         chunk = q
         let h = ActorCriticNetwork.hiddenSize, g = 4 * h, flat = ActorCriticNetwork.flattenedSize
         let c1 = ActorCriticNetwork.conv1, c2 = ActorCriticNetwork.conv2
@@ -106,7 +106,7 @@ struct ActorCriticActivations {
         let oLstmC = reserve(s * h), oLstmTanhC = reserve(s * h)
         let oLogits = reserve(s * a), oProbs = reserve(s * a), oLogProbs = reserve(s * a), oValues = reserve(s)
         let oDLogits = reserve(s * a), oDValues = reserve(s), oDLstmH = reserve(s * h), oDLstmGates = reserve(s * g)
-        let oDLstmCarry = reserve(2 * e * h), oDLstmHPrevRows = reserve(e * h)
+        let oDLstmCarry = reserve(2 * sequences * h), oDLstmHPrevRows = reserve(e * h)
         let oDFcOut = reserve(s * h), oDFcPre = reserve(s * h), oDFcInput = reserve(s * flat)
         let oDConv2Out = reserve(conv2Size), oDConv2Pre = reserve(conv2Size)
         let oColumns1 = reserve(c1.patchSize * q * c1.outPixels), oColumns2 = reserve(c2.patchSize * q * c2.outPixels)

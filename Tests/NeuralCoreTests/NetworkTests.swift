@@ -166,6 +166,71 @@ struct NetworkTests {
         do { let same = batched.gradients.array == first; #expect(same) }  // a Bool: a failing array #expect diffs every element for minutes
     }
 
+    @Test("a sequence that starts inside a rollout (beginSequence: a new episode, its state zeroed) learns as the two episodes apart; without it BPTT would cross the reset",
+          arguments: [true, false])
+    func sequenceStartingInsideRollout(beginsSequence: Bool) {
+        // Row 0 plays episode A for 2 steps, then episode B from the zero state for 3; row 1 plays C for 5.
+        let whole = RolloutFixture(lengths: [5, 5], actionCount: 3, seed: 11)
+        let size = ActorCriticNetwork.frameSize
+        let crossed = ActorCriticNetwork(actionCount: 3, maxSteps: 5, maxRows: 2, seed: 5)
+        let states = LSTMStates(count: 2)
+        for q in 0..<2 { states.copy(row: q, from: whole.initialStates, row: q) }
+        let gathered = FloatBuffer(count: 2 * size)
+        for t in 0..<5 {
+            if t == 2 {
+                states.reset(row: 0)
+                if beginsSequence { crossed.beginSequence(row: 0) }
+            }
+            gathered.pointer.update(from: whole.frames.pointer + t * 2 * size, count: 2 * size)  // rows (t, 0), (t, 1)
+            crossed.act(frames: gathered.pointer, states: states, rows: [0, 1], record: true)
+        }
+        crossed.gradients.zero()
+        let crossedLoss = crossed.backwardRecorded(actions: whole.actions, returns: whole.returns, advantages: whole.advantages)
+        // Apart: A, B and C each recorded and learned alone (slot t * 2 + q of the whole rollout).
+        let apart = ActorCriticNetwork(actionCount: 3, maxSteps: 5, maxRows: 1, seed: 5)
+        apart.gradients.zero()
+        var apartLoss: Float = 0
+        for (q, steps, fromInitialState) in [(0, 0..<2, true), (0, 2..<5, false), (1, 0..<5, true)] {
+            let state = LSTMStates(count: 1)
+            if fromInitialState { state.copy(row: 0, from: whole.initialStates, row: q) }
+            for t in steps { apart.act(frame: whole.frames.pointer + (t * 2 + q) * size, states: state, record: true) }
+            let slots = steps.map { $0 * 2 + q }
+            apartLoss += apart.backwardRecorded(actions: slots.map { whole.actions[$0] }, returns: slots.map { whole.returns[$0] },
+                                                advantages: slots.map { whole.advantages[$0] }).total
+        }
+        var worstGradient: Float = 0
+        for (a, b) in zip(crossed.gradients.array, apart.gradients.array) {
+            worstGradient = max(worstGradient, abs(a - b) / max(1e-2, abs(a), abs(b)))
+        }
+        print("episode reset inside a rollout, beginSequence \(beginsSequence): gradients vs apart (relative) \(worstGradient), loss \(crossedLoss.total) vs \(apartLoss)")
+        // The forward is the same either way (the state was zeroed): only BPTT across the reset differs.
+        #expect(abs(crossedLoss.total - apartLoss) <= 1e-5 * max(1, abs(apartLoss)))
+        if beginsSequence {
+            #expect(worstGradient < 1e-3)
+        } else {
+            #expect(worstGradient > 1e-2, "BPTT through a reset should change the recurrent gradients")
+        }
+    }
+
+    @Test("beginSequence: a row may start at a later step of the rollout, and twice in a row allocates one sequence")
+    func sequenceStartsLater() {
+        let whole = RolloutFixture(lengths: [3, 3], actionCount: 2, seed: 12)
+        let size = ActorCriticNetwork.frameSize
+        let network = ActorCriticNetwork(actionCount: 2, maxSteps: 3, maxRows: 2, seed: 6)
+        let states = LSTMStates(count: 2)
+        network.act(frames: whole.frames.pointer, states: states, rows: [0], record: true)   // row 1 not yet
+        network.beginSequence(row: 1)
+        network.beginSequence(row: 0)
+        network.beginSequence(row: 0)
+        network.act(frames: whole.frames.pointer + 2 * size, states: states, rows: [0, 1], record: true)
+        network.act(frames: whole.frames.pointer + 4 * size, states: states, rows: [0, 1], record: true)
+        #expect(network.recordedSlots == 5)
+        network.gradients.zero()
+        let loss = network.backwardRecorded(actions: [0, 1, 0, 1, 0], returns: [1, 0, 1, 0, 1], advantages: [1, -1, 1, -1, 1])
+        #expect(loss.total.isFinite)
+        #expect(network.gradients.array.contains { $0 != 0 })
+    }
+
     @Test("acting: the state moves on, unrecorded steps record nothing, the value loss uses the acting values")
     func acting() {
         let network = ActorCriticNetwork(actionCount: 3, maxSteps: 3, seed: 5)
