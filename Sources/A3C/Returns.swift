@@ -35,17 +35,43 @@ public enum RolloutTargets {
         }
     }
 
+    /// The same over a rollout that crosses episode ends (`rolloutsCrossEpisodes`): its steps
+    /// 0..<T belong to consecutive episodes, one ending after each step count in `episodeEnds`
+    /// (increasing, in 1...T). Each ended episode's steps are computed as a rollout of their own
+    /// with V = 0 after its end; the steps after the last end (if any) bootstrap from `bootstrap`.
+    /// No reward and no value of one episode reaches another's targets. With no ends, this is
+    /// `compute(rewards:values:bootstrap:...)`.
+    public static func compute(rewards: UnsafeBufferPointer<Float>, values: UnsafeBufferPointer<Float>,
+                               episodeEnds: [Int], bootstrap: Float, gamma: Float, lambda: Float,
+                               returns: UnsafeMutableBufferPointer<Float>,
+                               advantages: UnsafeMutableBufferPointer<Float>) {
+        let steps = rewards.count
+        func segment(_ range: Range<Int>, bootstrap: Float) {
+            compute(rewards: UnsafeBufferPointer(rebasing: rewards[range]), values: UnsafeBufferPointer(rebasing: values[range]),
+                    bootstrap: bootstrap, gamma: gamma, lambda: lambda,
+                    returns: UnsafeMutableBufferPointer(rebasing: returns[range]),
+                    advantages: UnsafeMutableBufferPointer(rebasing: advantages[range]))
+        }
+        var start = 0
+        for end in episodeEnds {
+            precondition(end > start && end <= steps, "episode ends must increase within 1...\(steps), got \(episodeEnds)")
+            segment(start..<end, bootstrap: 0)
+            start = end
+        }
+        if start < steps { segment(start..<steps, bootstrap: bootstrap) }
+    }
+
     /// Array convenience for tests and tools.
-    public static func compute(rewards: [Float], values: [Float], bootstrap: Float, gamma: Float,
-                               lambda: Float) -> (returns: [Float], advantages: [Float]) {
+    public static func compute(rewards: [Float], values: [Float], episodeEnds: [Int] = [], bootstrap: Float,
+                               gamma: Float, lambda: Float) -> (returns: [Float], advantages: [Float]) {
         var returns = [Float](repeating: 0, count: rewards.count)
         var advantages = [Float](repeating: 0, count: rewards.count)
         rewards.withUnsafeBufferPointer { r in
             values.withUnsafeBufferPointer { v in
                 returns.withUnsafeMutableBufferPointer { out in
                     advantages.withUnsafeMutableBufferPointer { adv in
-                        compute(rewards: r, values: v, bootstrap: bootstrap, gamma: gamma, lambda: lambda,
-                                returns: out, advantages: adv)
+                        compute(rewards: r, values: v, episodeEnds: episodeEnds, bootstrap: bootstrap, gamma: gamma,
+                                lambda: lambda, returns: out, advantages: adv)
                     }
                 }
             }

@@ -61,6 +61,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
     /// Steps per rollout before an update (t_max).
     public var rolloutLength = 30
+    /// Whether rollouts run t_max steps across episode ends (`--cross-episodes`), as A2C and Sample
+    /// Factory do: an environment whose episode ends starts the next one within the rollout (its
+    /// LSTM state zeroed, BPTT and the returns cut at the end). Off by default, the A3C paper's and
+    /// the seed's rollout, which stops at an episode's end ("until terminal s_t or t - t_start ==
+    /// t_max"). With short episodes (basic once learned: about 7 steps) that means an update, and
+    /// an optimizer pass over all 1.2 M parameters, every few steps, and acting steps with fewer
+    /// environments; crossing keeps every update at E * t_max steps.
+    public var rolloutsCrossEpisodes = false
     /// Discount factor gamma.
     public var gamma: Float = 0.99
     /// GAE lambda; 1 gives the seed's discounted TD residuals (n-step advantages).
@@ -168,7 +176,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         d.metrics = try c.decodeIfPresent([ScoreMetric].self, forKey: .metrics) ?? []
         try read(.workers, &d.workers); try read(.envsPerWorker, &d.envsPerWorker)
         try read(.maxFrames, &d.maxFrames); try read(.maxMinutes, &d.maxMinutes); try read(.seed, &d.seed)
-        try read(.rolloutLength, &d.rolloutLength); try read(.gamma, &d.gamma); try read(.gaeLambda, &d.gaeLambda)
+        try read(.rolloutLength, &d.rolloutLength); try read(.rolloutsCrossEpisodes, &d.rolloutsCrossEpisodes)
+        try read(.gamma, &d.gamma); try read(.gaeLambda, &d.gaeLambda)
         try read(.learningRate, &d.learningRate); try read(.learningRateSchedule, &d.learningRateSchedule)
         try read(.optimizer, &d.optimizer)
         try read(.maxGradientNorm, &d.maxGradientNorm); try read(.valueLossCoefficient, &d.valueLossCoefficient)

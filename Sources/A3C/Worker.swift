@@ -48,6 +48,8 @@ public protocol WorkerReporter: AnyObject {
 ///         sync the local network from the global parameters
 ///         play each environment up to t_max steps or to the end of its episode, carrying its LSTM
 ///             state; one batched forward pass acts for all environments still playing
+///             (with `rolloutsCrossEpisodes`: t_max steps each, an ended episode followed at once by
+///             the next, its LSTM state zeroed and its steps a new sequence of the rollout)
 ///         R = 0 for an environment whose episode ended, else V(s_T) (bootstrap)
 ///         compute returns and advantages per environment; accumulate gradients of the summed A3C loss
 ///         apply them to the global parameters (clipped, Adam or shared RMSProp)
@@ -262,6 +264,16 @@ public final class Worker {
                 if outcome.finished {
                     player.episodeFinished = true
                     player.metrics = try engineCall(number) { try player.environment!.finishedEpisodeMetrics() }
+                    if configuration.rolloutsCrossEpisodes {
+                        // The rollout goes on with the next episode: the returns and BPTT stop here.
+                        player.endSegment()
+                        phases.engine += clock.lap()
+                        reportEpisode(of: player)
+                        phases.other += clock.lap()
+                        try engineCall(number) { try beginEpisode(number) }
+                        network.beginSequence(row: number)
+                        stillActive.append(number)
+                    }
                 } else {
                     try engineCall(number) {
                         try observe(number)
@@ -276,6 +288,8 @@ public final class Worker {
         }
 
         // Bootstrap from V(s_T) where a rollout was cut; the episodes' LSTM states go on, so act on copies.
+        // (A crossing rollout whose last step ended an episode needs none: the next one has no step yet.)
+        active.removeAll { players[$0].lastStepEndedEpisode }
         if !active.isEmpty {
             for number in active { bootstrapStates.copy(row: number, from: states, row: number) }
             let batch = network.act(frames: framesOf(active), states: bootstrapStates, rows: active, record: false)
@@ -336,17 +350,22 @@ public final class Worker {
     private func reportFinishedEpisodes(except excluded: Int?) {
         for (number, player) in players.enumerated()
         where player.episodeFinished && !player.episodeReported && number != excluded {
-            player.episodeReported = true  // an engine failure before its next episode must not report it twice
-            reporter?.episodeFinished(EpisodeReport(rank: rank, worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
-                                                    meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
-                                                    metrics: player.metrics, learningReturn: player.episodeLearningReturn))
-            if player.recordingGIF && player.gifFrameCount > 0 {
-                reporter?.episodeGIF(worker: index, localEpisode: player.localEpisode, frames: player.gifFrames,
-                                     frameCount: player.gifFrameCount, height: player.gifSize.height,
-                                     width: player.gifSize.width)
-            }
-            player.localEpisode += 1  // its next episode begins with the next rollout
+            reportEpisode(of: player)
         }
+    }
+
+    /// Reports `player`'s finished episode (and its GIF), once.
+    private func reportEpisode(of player: _EnvironmentPlayer) {
+        player.episodeReported = true  // an engine failure before its next episode must not report it twice
+        reporter?.episodeFinished(EpisodeReport(rank: rank, worker: index, rawReturn: player.episodeReturn, length: player.episodeLength,
+                                                meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
+                                                metrics: player.metrics, learningReturn: player.episodeLearningReturn))
+        if player.recordingGIF && player.gifFrameCount > 0 {
+            reporter?.episodeGIF(worker: index, localEpisode: player.localEpisode, frames: player.gifFrames,
+                                 frameCount: player.gifFrameCount, height: player.gifSize.height,
+                                 width: player.gifSize.width)
+        }
+        player.localEpisode += 1  // the number of its next episode
     }
 }
 
@@ -382,6 +401,9 @@ private final class _EnvironmentPlayer {
     // This rollout: per step, its slot, the action, the value and the scaled reward.
     var slots: [Int] = [], actions: [Int] = []
     var values: [Float] = [], rewards: [Float] = []
+    /// Where episodes ended inside this rollout (crossing rollouts only): the step counts at their
+    /// ends, in increasing order. The steps after each end are the next episode's.
+    private var segmentEnds: [Int] = []
     private var returns: [Float] = [], advantages: [Float] = []
     /// V(s_T) where the rollout was cut, 0 where the episode ended.
     var bootstrap: Float = 0
@@ -392,6 +414,7 @@ private final class _EnvironmentPlayer {
         }
         slots.reserveCapacity(rolloutLength)
         actions.reserveCapacity(rolloutLength)
+        segmentEnds.reserveCapacity(rolloutLength)
     }
 
     func beginEpisode() {
@@ -410,8 +433,15 @@ private final class _EnvironmentPlayer {
         actions.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
         rewards.removeAll(keepingCapacity: true)
+        segmentEnds.removeAll(keepingCapacity: true)
         bootstrap = 0
     }
+
+    /// An episode ended after the steps recorded so far; the rollout goes on with the next one.
+    func endSegment() { segmentEnds.append(slots.count) }
+
+    /// Whether the rollout's last step so far ended an episode that the next one followed (crossing).
+    var lastStepEndedEpisode: Bool { !slots.isEmpty && segmentEnds.last == slots.count }
 
     func record(slot: Int, action: Int, value: Float, reward: Float, rawReward: Double) {
         slots.append(slot)
@@ -424,7 +454,9 @@ private final class _EnvironmentPlayer {
         episodeValueSum += Double(value)
     }
 
-    /// Returns and advantages of this environment's rollout (`RolloutTargets`), written at its slots.
+    /// Returns and advantages of this environment's rollout (`RolloutTargets`), written at its slots:
+    /// one computation per episode in it, the returns of each that ended bootstrapped from 0, those
+    /// of the last from V(s_T) if the rollout cut it.
     func computeTargets(gamma: Float, lambda: Float, actions allActions: inout [Int], returns allReturns: inout [Float],
                         advantages allAdvantages: inout [Float]) {
         let steps = slots.count
@@ -437,8 +469,9 @@ private final class _EnvironmentPlayer {
             values.withUnsafeBufferPointer { v in
                 returns.withUnsafeMutableBufferPointer { out in
                     advantages.withUnsafeMutableBufferPointer { adv in
-                        RolloutTargets.compute(rewards: r, values: v, bootstrap: episodeFinished ? 0 : bootstrap,
-                                               gamma: gamma, lambda: lambda, returns: out, advantages: adv)
+                        RolloutTargets.compute(rewards: r, values: v, episodeEnds: segmentEnds,
+                                               bootstrap: episodeFinished ? 0 : bootstrap, gamma: gamma, lambda: lambda,
+                                               returns: out, advantages: adv)
                     }
                 }
             }

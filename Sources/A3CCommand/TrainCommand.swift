@@ -88,7 +88,7 @@ struct TrainCommand: ParsableCommand {
                 runURL = outcome.runDirectory!
             } else {
                 let trainer = try makeTrainer(console: console)
-                console.line("training \(trainer.configuration.scenario) with \(trainer.configuration.workers) workers x \(trainer.configuration.envsPerWorker) environments, \(trainer.actionCount) actions, frame skip \(trainer.configuration.frameSkip)")
+                console.line("training \(trainer.configuration.scenario) with \(trainer.configuration.workers) workers x \(trainer.configuration.envsPerWorker) environments, \(trainer.actionCount) actions, frame skip \(trainer.configuration.frameSkip)\(trainer.configuration.rolloutsCrossEpisodes ? ", rollouts across episode ends" : "")")
                 if !quiet { trainer.progress = console.progress }
                 counters = try trainer.train(stopRequested: { signals.requested })
                 console.finishProgress()

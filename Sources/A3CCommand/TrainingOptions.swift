@@ -45,6 +45,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Steps per rollout before each update (t_max). (default: \(defaults.rolloutLength))")
     var rolloutLength: Int?
 
+    @Flag(inversion: .prefixedNo,
+          help: "Rollouts run --rollout-length steps across episode ends, as A2C does: an environment whose episode ends starts the next within the rollout. Faster where episodes are short (an update every t_max steps, not at every episode's end). (default: off, the A3C paper's rollouts, which stop at an episode's end)")
+    var crossEpisodes: Bool?
+
     @Option(help: "Discount factor. (default: \(defaults.gamma))")
     var gamma: Float?
 
@@ -120,6 +124,7 @@ struct TrainingOptions: ParsableArguments {
         if let maxMinutes { c.maxMinutes = maxMinutes }
         if let seed { c.seed = seed }
         if let rolloutLength { c.rolloutLength = rolloutLength }
+        if let crossEpisodes { c.rolloutsCrossEpisodes = crossEpisodes }
         if let gamma { c.gamma = gamma }
         if let gaeLambda { c.gaeLambda = gaeLambda }
         if let learningRate { c.learningRate = learningRate }

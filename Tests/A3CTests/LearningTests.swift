@@ -76,6 +76,39 @@ struct LearningTests {
     }
 }
 
+@Suite("Rollouts across episode ends")
+struct CrossingRolloutTests {
+    @Test("--cross-episodes: every update learns from E * t_max steps across the side-bar's 20-step episodes, and A3C still learns; without it, rollouts stop at each episode's end",
+          arguments: [true, false])
+    func crossingRollouts(crossEpisodes: Bool) throws {
+        var configuration = TrainingConfiguration()
+        configuration.workers = 2
+        configuration.envsPerWorker = 2
+        configuration.rolloutLength = 30  // not a divisor of the episodes' 20 steps
+        configuration.rolloutsCrossEpisodes = crossEpisodes
+        configuration.maxFrames = 48_000
+        configuration.learningRate = 1e-3
+        configuration.rewardScale = 1
+        configuration.gifEveryEpisodes = 0
+        configuration.checkpointEveryEpisodes = 100_000
+        configuration.logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-cross-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
+        let trainer = try Trainer(configuration: configuration, makeEnvironment: { index in SideBarEnvironment(seed: UInt64(index + 3)) })
+        let counters = try trainer.train()
+        let rows = try String(contentsOf: trainer.run.episodesURL, encoding: .utf8).split(separator: "\n").dropFirst()
+        let lengths = rows.map { Int($0.split(separator: ",")[5])! }
+        let returns = rows.map { Double($0.split(separator: ",")[4])! }
+        let last = returns.suffix(100).reduce(0, +) / 100
+        print("side-bar, crossing \(crossEpisodes): \(counters.steps) steps, \(counters.updates) updates, \(counters.episodes) episodes; mean return of the last 100: \(last)")
+        // Crossing: 2 environments x 30 steps an update. Not crossing: both episodes end at step 20 of every rollout.
+        #expect(counters.steps == counters.updates * 2 * (crossEpisodes ? 30 : 20))
+        #expect(lengths.allSatisfy { $0 == 20 }, "every episode is reported whole, once")
+        #expect(counters.episodes == rows.count)
+        #expect(last > 12, "A3C did not learn the side-bar task: mean return of the last 100 episodes \(last)")
+        #expect(counters.skippedUpdates == 0)
+    }
+}
+
 /// Run under ThreadSanitizer by `make test-tsan` (filter "Concurrency"): workers sharing the global
 /// parameters, the statistics and the run outputs must show no data race.
 @Suite("Trainer concurrency")

@@ -37,6 +37,29 @@ struct RolloutTargetsTests {
         #expect(close(advantages, [2.565, 1.7]))
     }
 
+    @Test("a rollout across episode ends: each episode's targets by hand, nothing leaks from the next episode", arguments: [1, 0.5] as [Float])
+    func acrossEpisodeEnds(lambda: Float) {
+        // Steps 0-1: an episode that ends; steps 2-4: another that ends; steps 5-6: the next, cut (V_T = 10).
+        let rewards: [Float] = [1, 2, 3, 4, 5, 6, 7], values: [Float] = [0.5, 1, 1.5, 2, 2.5, 3, 3.5]
+        let crossed = RolloutTargets.compute(rewards: rewards, values: values, episodeEnds: [2, 5], bootstrap: 10,
+                                             gamma: 0.9, lambda: lambda)
+        var returns: [Float] = [], advantages: [Float] = []
+        for (range, bootstrap) in [(0..<2, Float(0)), (2..<5, 0), (5..<7, 10)] {
+            let alone = RolloutTargets.compute(rewards: Array(rewards[range]), values: Array(values[range]),
+                                               bootstrap: bootstrap, gamma: 0.9, lambda: lambda)
+            returns += alone.returns
+            advantages += alone.advantages
+        }
+        #expect(close(crossed.returns, returns))
+        #expect(close(crossed.advantages, advantages))
+        // By hand, the first episode: R1 = 2, R0 = 1 + 0.9 * 2 = 2.8 (not the 3 of the next episode's first step).
+        #expect(close(Array(crossed.returns[0..<2]), [2.8, 2]))
+        // An end at the rollout's last step: no step bootstraps.
+        let endedLast = RolloutTargets.compute(rewards: [1, 2], values: [0, 0], episodeEnds: [1, 2], bootstrap: 100,
+                                               gamma: 0.9, lambda: lambda)
+        #expect(close(endedLast.returns, [1, 2]))
+    }
+
     @Test("lambda 1 advantages equal returns minus values", arguments: [0.0, 2.5] as [Float])
     func lambdaOneIsNStep(bootstrap: Float) {
         let rewards: [Float] = [0.3, -1, 0, 2, 0.5]
