@@ -104,10 +104,13 @@ struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Training throughput (frames/s) next to the env-only ceiling measured in the same run.",
-        discussion: "First runs `bench env` with one engine per worker for --seconds, then trains for --seconds (in a temporary run directory, deleted afterwards) and prints both and their ratio."
+        discussion: "First runs `bench env` with one engine per worker for --seconds, then trains for --seconds (in a temporary run directory, deleted afterwards) and prints both and their ratio. With --from RUN the training starts from that run's newest checkpoint and settings, to measure a policy that has learned (basic's episodes shrink from 75 steps to about 7)."
     )
 
     @OptionGroup var options: TrainingOptions
+
+    @Option(help: "A run directory to start from: its newest checkpoint and its settings (options may change the others as with `train --resume`). The benchmark trains a copy; the run is not touched.")
+    var from: String?
 
     @Option(help: "Seconds for each of the two measurements (engine start-up is not counted).")
     var seconds = 20.0
@@ -143,14 +146,19 @@ struct BenchTrainCommand: ParsableCommand {
 
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
+        if from != nil, !options.fixedByRun.isEmpty {
+            throw ValidationError("--from uses the run's own \(options.fixedByRun.joined(separator: ", ")): leave them out")
+        }
+        if from != nil && distributed { throw ValidationError("--from measures one process: leave out --distributed") }
         if distributed && !MPILaunch.isLaunched {
             throw ValidationError("--distributed needs the processes of mpirun: mpirun -np N \(CommandLine.arguments.first ?? "a3c") bench train --distributed ...")
         }
     }
 
-    /// The options' configuration for a benchmark: no budget (the benchmark stops it), a scratch logdir.
-    private func benchConfiguration(logdir: URL) throws -> TrainingConfiguration {
-        var configuration = try options.applied()
+    /// The options' configuration for a benchmark (on `base`, a run's, if given): no budget (the
+    /// benchmark stops it), a scratch logdir.
+    private func benchConfiguration(logdir: URL, base: TrainingConfiguration? = nil) throws -> TrainingConfiguration {
+        var configuration = try options.applied(to: base)
         configuration.maxMinutes = nil
         configuration.maxFrames = nil
         configuration.distributed = distributed
@@ -158,11 +166,28 @@ struct BenchTrainCommand: ParsableCommand {
         return configuration
     }
 
+    /// Copies what resuming `path` reads (config.json and its newest checkpoint) into `folder`.
+    private func copyForBenchmark(run path: String, into folder: URL) throws -> (copy: RunDirectory, configuration: TrainingConfiguration) {
+        let (run, saved) = try RunDirectory.open(path)
+        guard let newest = CheckpointStore(runDirectory: run.url, keep: saved.keepCheckpoints).checkpoints().last else {
+            throw TrainingError.noCheckpoint(run.url.path)
+        }
+        let copy = RunDirectory(url: folder.appendingPathComponent(run.url.lastPathComponent))
+        let checkpoints = copy.url.appendingPathComponent(newest.deletingLastPathComponent().lastPathComponent)
+        let files = FileManager.default
+        try files.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        try files.copyItem(at: run.configURL, to: copy.configURL)
+        try files.copyItem(at: newest, to: checkpoints.appendingPathComponent(newest.lastPathComponent))
+        return (copy, saved)
+    }
+
     func run() throws {
         resetTerminationSignals()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let configuration = try benchConfiguration(logdir: scratch)
+        var startingRun: (copy: RunDirectory, configuration: TrainingConfiguration)?
+        if let from { startingRun = try copyForBenchmark(run: from, into: scratch) }
+        let configuration = try benchConfiguration(logdir: scratch, base: startingRun?.configuration)
 
         /// The env-only ceiling with as many engines as the job's workers (all ranks' in a distributed job).
         func ceiling(ranks: Int) throws -> EnvironmentBenchmark.Result {
@@ -207,10 +232,11 @@ struct BenchTrainCommand: ParsableCommand {
             guard outcome.rank == 0 else { return }
         } else {
             let bound = try ceiling(ranks: 1)
-            let trainer = try Trainer(configuration: configuration)
+            let trainer = try Trainer(configuration: configuration, resumeFrom: startingRun?.copy)
             measure(trainer, bound, 1)
             try trainer.train(stopRequested: { stop.isSet })
         }
+        if startingRun != nil { print("bench train: from \(from!)") }
         guard let (result, ranks) = measured.current else {
             throw ValidationError("training ended before any frame was measured")
         }

@@ -54,16 +54,27 @@ struct TrainRunTests {
         let counters = try CheckpointStore.counters(in: newest)
         #expect(counters.frames >= 6000)
 
-        // Resume: counters continue from the checkpoint, same run directory, one more event file.
-        let second = try runA3C(["train", "--resume", run.path, "--max-frames", "10000", "--quiet"])
+        // Resume: counters continue from the checkpoint, same run directory, one more event file; a
+        // setting of the algorithm (not of the problem) may change, and config.json records it.
+        let second = try runA3C(["train", "--resume", run.path, "--max-frames", "10000", "--cross-episodes", "--quiet"])
         #expect(second.status == 0, "resume failed: \(second.output)")
         #expect(second.output.contains("resuming"), "\(second.output)")
+        let saved = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(contentsOf: run.appendingPathComponent("config.json")))
+        #expect(saved.rolloutsCrossEpisodes)
         let resumed = try CheckpointStore.counters(in: try #require(store.checkpoints().last))
         #expect(resumed.frames >= 10000 && resumed.episodes > counters.episodes && resumed.updates > counters.updates)
         let allRows = try CSVReader.read(run.appendingPathComponent("episodes.csv"))
         let frameColumn = allRows.dropFirst().map { Int($0[2])! }
         #expect(allRows.count > rows.count)
         #expect(zip(frameColumn, frameColumn.dropFirst()).allSatisfy { $0 <= $1 }, "frame counts must never go back")
+
+        // bench train --from: measures training from the run's newest checkpoint on a copy; the run is untouched.
+        let before = (store.checkpoints(), try Data(contentsOf: run.appendingPathComponent("episodes.csv")))
+        let bench = try runA3C(["bench", "train", "--from", run.path, "--seconds", "2", "--no-cross-episodes"])
+        #expect(bench.status == 0, "bench failed: \(bench.output)")
+        #expect(bench.output.contains("from \(run.path)") && bench.output.contains("frames/s"), "\(bench.output)")
+        #expect(store.checkpoints() == before.0)
+        #expect(try Data(contentsOf: run.appendingPathComponent("episodes.csv")) == before.1)
 
         // play: the trained agent plays and writes a GIF.
         let gifPath = logdir.appendingPathComponent("play.gif")
@@ -102,6 +113,8 @@ struct TrainRunTests {
         (["train", "--logdir", "/proc/a3c-cannot-write", "--max-frames", "100"], "cannot write"),
         (["play", "/nonexistent/run"], "not a run directory"),
         (["bench", "env", "--envs", "0"], "--envs"),
+        (["bench", "train", "--from", "/nonexistent/run"], "not a run directory"),
+        (["bench", "train", "--from", "/tmp", "--rollout-length", "5"], "--from uses the run's own --rollout-length"),
         (["train", "--optimizer", "sgd"], "adam"),
         (["train", "--lr-schedule", "cosine"], "linear"),
         (["train", "--view", "wide"], "full"),
