@@ -67,7 +67,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// the seed's rollout, which stops at an episode's end ("until terminal s_t or t - t_start ==
     /// t_max"). With short episodes (basic once learned: about 7 steps) that means an update, and
     /// an optimizer pass over all 1.2 M parameters, every few steps, and acting steps with fewer
-    /// environments; crossing keeps every update at E * t_max steps.
+    /// environments; crossing keeps every update at E * t_max steps. An episode is reported
+    /// (episodes.csv, TensorBoard, the progress line) when it ends, before the update that learns
+    /// from its last steps: if a stop or an engine failure drops that rollout, the episode stays
+    /// counted and its last steps do not.
     public var rolloutsCrossEpisodes = false
     /// Discount factor gamma.
     public var gamma: Float = 0.99

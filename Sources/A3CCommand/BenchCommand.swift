@@ -166,18 +166,20 @@ struct BenchTrainCommand: ParsableCommand {
         return configuration
     }
 
-    /// Copies what resuming `path` reads (config.json and its newest checkpoint) into `folder`.
+    /// Copies what resuming `path` reads (config.json and its checkpoints, so a damaged newest one
+    /// falls back to the one before as in `train --resume`) into `folder`.
     private func copyForBenchmark(run path: String, into folder: URL) throws -> (copy: RunDirectory, configuration: TrainingConfiguration) {
         let (run, saved) = try RunDirectory.open(path)
-        guard let newest = CheckpointStore(runDirectory: run.url, keep: saved.keepCheckpoints).checkpoints().last else {
-            throw TrainingError.noCheckpoint(run.url.path)
-        }
+        let periodic = CheckpointStore(runDirectory: run.url, keep: saved.keepCheckpoints).checkpoints()
+        guard let newest = periodic.last else { throw TrainingError.noCheckpoint(run.url.path) }
         let copy = RunDirectory(url: folder.appendingPathComponent(run.url.lastPathComponent))
         let checkpoints = copy.url.appendingPathComponent(newest.deletingLastPathComponent().lastPathComponent)
         let files = FileManager.default
         try files.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         try files.copyItem(at: run.configURL, to: copy.configURL)
-        try files.copyItem(at: newest, to: checkpoints.appendingPathComponent(newest.lastPathComponent))
+        for checkpoint in periodic {
+            try files.copyItem(at: checkpoint, to: checkpoints.appendingPathComponent(checkpoint.lastPathComponent))
+        }
         return (copy, saved)
     }
 
@@ -201,7 +203,9 @@ struct BenchTrainCommand: ParsableCommand {
         /// Measures a running trainer from its first frame for `seconds`, then stops it.
         let measure: @Sendable (Trainer, EnvironmentBenchmark.Result, Int) -> Void = { trainer, ceiling, ranks in
             Thread {
-                while trainer.statistics.snapshot().frames == 0 && !stop.isSet { usleep(20_000) }
+                // From the first frame this session plays (a run started --from has frames already).
+                let initialFrames = trainer.statistics.snapshot().frames
+                while trainer.statistics.snapshot().frames == initialFrames && !stop.isSet { usleep(20_000) }
                 let start = trainer.statistics.snapshot(), startPhases = trainer.statistics.phaseTotals()
                 let startTime = Date()
                 Thread.sleep(forTimeInterval: seconds)
@@ -232,15 +236,19 @@ struct BenchTrainCommand: ParsableCommand {
             guard outcome.rank == 0 else { return }
         } else {
             let bound = try ceiling(ranks: 1)
-            let trainer = try Trainer(configuration: configuration, resumeFrom: startingRun?.copy)
+            let trainer = try Trainer(configuration: configuration, resumeFrom: startingRun?.copy,
+                                      log: { message in
+                                          // The copy's damaged checkpoints, as `train --resume` would say.
+                                          if message.hasPrefix("warning") { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+                                      })
             measure(trainer, bound, 1)
             try trainer.train(stopRequested: { stop.isSet })
         }
-        if startingRun != nil { print("bench train: from \(from!)") }
         guard let (result, ranks) = measured.current else {
             throw ValidationError("training ended before any frame was measured")
         }
         if json { try printJSON(result); return }
+        if let from { print("bench train: from \(from)") }
         let job = ranks > 1 ? "\(ranks) ranks x \(configuration.workers) workers" : "\(configuration.workers) workers"
         print(String(format: "bench train: %@, %@ x %d envs, frame skip %d, %.1f s each", configuration.scenario, job,
                      configuration.envsPerWorker, configuration.frameSkip, seconds))

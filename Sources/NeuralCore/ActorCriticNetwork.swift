@@ -91,7 +91,9 @@ public final class ActorCriticNetwork {
     private var lastRecordedStep: [Int] // (E): per state row, the last step that recorded it (-1: none)
     private var rowSequence: [Int]     // (E): the sequence a state row's next recorded step belongs to
     private var rowStartsSequence: [Bool] // (E): the row's next recorded step starts a sequence (beginSequence)
-    private var sequenceCount = 0      // sequences numbered so far in this rollout (E at its start)
+    /// Sequences numbered so far in this rollout (E at its start; one more per `beginSequence(row:)`
+    /// of a row already recorded).
+    private(set) var sequenceCount = 0
     private let actionBuffer: UnsafeMutablePointer<Int32> // (maxSteps * E)
     private var scratchFirstSlot: Int { maxSteps * maxRows }
 
@@ -332,7 +334,8 @@ public final class ActorCriticNetwork {
     /// Every array is in slot order (R = `recordedSlots` entries; acting row j of a step is slot
     /// `firstSlot + j` of its `ActingBatch`): actions a, (R), each in 0..<A; returns R_t, (R);
     /// advantages A_t, (R), treated as constants. The LSTM gradient is truncated at the rollout's start
-    /// (BPTT over the recorded steps only), as in the seed. With E sequences the loss is the sum of
+    /// (BPTT over the recorded steps only), as in the seed, and where `beginSequence(row:)` started a
+    /// new sequence. With E sequences the loss is the sum of
     /// their rollouts' losses, so one update learns from all of them.
     /// Reference: Mnih et al. 2016, Algorithm S3; loss as in `A3CLoss.swift`.
     @discardableResult
@@ -391,7 +394,7 @@ public final class ActorCriticNetwork {
                       weight: p.policyWeight, batch: total, inFeatures: h, outFeatures: actions)
         denseBackward(dInput: a.dLstmH, dWeight: d.valueWeight, dBias: nil, dOut: a.dValues, input: a.lstmH,
                       weight: p.valueWeight, batch: total, inFeatures: h, outFeatures: 1)
-        // LSTM, BPTT over the recorded steps (truncated at the rollout's start).
+        // LSTM, BPTT over the recorded steps (truncated at the rollout's start and where a sequence begins).
         a.dFcOut.update(repeating: 0, count: total * h)
         stepFirstSlot.withUnsafeBufferPointer { firstSlots in
             stepRowCount.withUnsafeBufferPointer { rowCounts in

@@ -31,10 +31,13 @@ public struct LSTMShape: Hashable, Sendable {
 /// Where each step of a batch of sequences lies in the rows of a recording (the actor-critic's slots).
 ///
 /// Step k occupies rows `stepFirstRow[k] ..< stepFirstRow[k] + stepRowCount[k]`, and row r belongs to
-/// sequence `rowSequence[r]` (in 0..<sequenceCount). Sequences end inside a batch but do not start:
-/// a sequence present at step k > 0 was present at step k - 1, and its state before step k is the
-/// state that step k - 1 produced for it. (An A3C worker's environments all start a rollout together,
-/// and an environment whose episode ends leaves the rollout.)
+/// sequence `rowSequence[r]` (in 0..<sequenceCount). A sequence runs over consecutive steps: present
+/// at step k, it was present at step k - 1 (its state before step k being the one step k - 1 produced
+/// for it) or it starts at step k, from whatever state its row was given. The gradient flows back
+/// through a sequence's steps and out of its first one into nothing, so BPTT stops where each sequence
+/// starts. (An A3C worker's environments all start a rollout together, and an environment whose
+/// episode ends leaves the rollout; with rollouts that cross episode ends, the next episode is a new
+/// sequence starting inside the rollout.)
 public struct LSTMSchedule {
     public var steps: Int
     public var sequenceCount: Int

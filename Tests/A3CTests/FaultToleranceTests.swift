@@ -100,10 +100,13 @@ struct FaultToleranceTests {
     }
 
     @Test("an engine that dies mid-episode is replaced by its worker; training goes on and counts the restarts",
-          arguments: [1, 3])
-    func deadEnginesAreReplaced(envsPerWorker: Int) throws {
-        var configuration = testConfiguration("mortal", workers: 2, maxFrames: 6_000, rolloutLength: 10)
+          arguments: [(1, false), (3, false), (3, true)])
+    func deadEnginesAreReplaced(envsPerWorker: Int, crossEpisodes: Bool) throws {
+        // Crossing rollouts of 30 steps cross the 20-step episodes; 10 divides them.
+        let rolloutLength = crossEpisodes ? 30 : 10
+        var configuration = testConfiguration("mortal", workers: 2, maxFrames: 6_000, rolloutLength: rolloutLength)
         configuration.envsPerWorker = envsPerWorker
+        configuration.rolloutsCrossEpisodes = crossEpisodes
         defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
         let created = _Counter()
         // The first four engines die after 250 steps each (mid-episode: episodes are 20 steps, so
@@ -118,6 +121,10 @@ struct FaultToleranceTests {
         // Each failure drops its episode, and with several environments the rollout it was part of
         // (the others' episodes go on, their steps in that rollout unlearned and uncounted).
         #expect(counters.episodes >= 6_000 / 20 - 8 * envsPerWorker, "broken episodes are dropped, the rest are all counted: \(counters.episodes)")
+        // ... and none twice: every reported episode's 20 steps were played, counted or in a dropped
+        // rollout (4 failures and the 2 rollouts in progress at the stop).
+        #expect(counters.episodes * 20 <= counters.frames + (4 + 2) * envsPerWorker * rolloutLength,
+                "\(counters.episodes) episodes for \(counters.frames) frames")
     }
 
     @Test("an engine that never starts gets a bounded retry with backoff, then a clear error for its worker")

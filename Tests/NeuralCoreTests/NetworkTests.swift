@@ -219,9 +219,10 @@ struct NetworkTests {
         let network = ActorCriticNetwork(actionCount: 2, maxSteps: 3, maxRows: 2, seed: 6)
         let states = LSTMStates(count: 2)
         network.act(frames: whole.frames.pointer, states: states, rows: [0], record: true)   // row 1 not yet
-        network.beginSequence(row: 1)
+        network.beginSequence(row: 1)   // not yet recorded: keeps its sequence
         network.beginSequence(row: 0)
-        network.beginSequence(row: 0)
+        network.beginSequence(row: 0)   // no step since the last call: the same new sequence
+        #expect(network.sequenceCount == 3)
         network.act(frames: whole.frames.pointer + 2 * size, states: states, rows: [0, 1], record: true)
         network.act(frames: whole.frames.pointer + 4 * size, states: states, rows: [0, 1], record: true)
         #expect(network.recordedSlots == 5)
