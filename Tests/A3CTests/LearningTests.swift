@@ -47,21 +47,28 @@ final class SideBarEnvironment: Environment {
     func close() {}
 }
 
+/// Two workers learning the side-bar task fast (learning rate 1e-3, rewards unscaled, no GIFs, no
+/// periodic checkpoints), in a new temporary log directory the caller removes.
+func sideBarConfiguration(_ label: String, envsPerWorker: Int, rolloutLength: Int, maxFrames: Int) -> TrainingConfiguration {
+    var configuration = TrainingConfiguration()
+    configuration.workers = 2
+    configuration.envsPerWorker = envsPerWorker
+    configuration.rolloutLength = rolloutLength
+    configuration.maxFrames = maxFrames
+    configuration.learningRate = 1e-3
+    configuration.rewardScale = 1
+    configuration.gifEveryEpisodes = 0
+    configuration.checkpointEveryEpisodes = 100_000
+    configuration.logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-\(label)-\(UUID().uuidString)").path
+    return configuration
+}
+
 @Suite("A3C learns")
 struct LearningTests {
     @Test("two workers learn the side-bar task: the mean return of the last 100 episodes rises from ~0 to > 12 of 20",
           arguments: [(envsPerWorker: 1, frames: 24_000), (envsPerWorker: 4, frames: 80_000)])
     func learnsSideBar(envsPerWorker: Int, frames: Int) throws {
-        var configuration = TrainingConfiguration()
-        configuration.workers = 2
-        configuration.envsPerWorker = envsPerWorker
-        configuration.maxFrames = frames
-        configuration.learningRate = 1e-3
-        configuration.rewardScale = 1
-        configuration.rolloutLength = 10
-        configuration.gifEveryEpisodes = 0
-        configuration.checkpointEveryEpisodes = 100_000
-        configuration.logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-learn-\(UUID().uuidString)").path
+        let configuration = sideBarConfiguration("learn", envsPerWorker: envsPerWorker, rolloutLength: 10, maxFrames: frames)
         defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
         let trainer = try Trainer(configuration: configuration, makeEnvironment: { index in SideBarEnvironment(seed: UInt64(index + 7)) })
         let counters = try trainer.train()
@@ -81,17 +88,9 @@ struct CrossingRolloutTests {
     @Test("--cross-episodes: every update learns from E * t_max steps across the side-bar's 20-step episodes, and A3C still learns; without it, rollouts stop at each episode's end",
           arguments: [true, false])
     func crossingRollouts(crossEpisodes: Bool) throws {
-        var configuration = TrainingConfiguration()
-        configuration.workers = 2
-        configuration.envsPerWorker = 2
-        configuration.rolloutLength = 30  // not a divisor of the episodes' 20 steps
+        // 30 steps: not a divisor of the episodes' 20.
+        var configuration = sideBarConfiguration("cross", envsPerWorker: 2, rolloutLength: 30, maxFrames: 48_000)
         configuration.rolloutsCrossEpisodes = crossEpisodes
-        configuration.maxFrames = 48_000
-        configuration.learningRate = 1e-3
-        configuration.rewardScale = 1
-        configuration.gifEveryEpisodes = 0
-        configuration.checkpointEveryEpisodes = 100_000
-        configuration.logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-cross-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
         let trainer = try Trainer(configuration: configuration, makeEnvironment: { index in SideBarEnvironment(seed: UInt64(index + 3)) })
         let counters = try trainer.train()
