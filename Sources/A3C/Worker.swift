@@ -263,10 +263,10 @@ public final class Worker {
                               reward: learningReward, rawReward: outcome.reward)
                 if outcome.finished {
                     player.episodeFinished = true
+                    player.endSegment()  // the returns stop here
                     player.metrics = try engineCall(number) { try player.environment!.finishedEpisodeMetrics() }
                     if configuration.rolloutsCrossEpisodes {
-                        // The rollout goes on with the next episode: the returns and BPTT stop here.
-                        player.endSegment()
+                        // The rollout goes on with the next episode, a new sequence: BPTT stops here too.
                         phases.engine += clock.lap()
                         reportEpisode(of: player)
                         phases.other += clock.lap()
@@ -401,11 +401,12 @@ private final class _EnvironmentPlayer {
     // This rollout: per step, its slot, the action, the value and the scaled reward.
     var slots: [Int] = [], actions: [Int] = []
     var values: [Float] = [], rewards: [Float] = []
-    /// Where episodes ended inside this rollout (crossing rollouts only): the step counts at their
-    /// ends, in increasing order. The steps after each end are the next episode's.
+    /// Where episodes ended in this rollout: the step counts at their ends, in increasing order (at
+    /// most one, the last step, unless rollouts cross episode ends). The steps after an end are the
+    /// next episode's.
     private var segmentEnds: [Int] = []
     private var returns: [Float] = [], advantages: [Float] = []
-    /// V(s_T) where the rollout was cut, 0 where the episode ended.
+    /// V(s_T) where the rollout cut an episode (unused where its last step ended one).
     var bootstrap: Float = 0
 
     init(rolloutLength: Int) {
@@ -437,10 +438,10 @@ private final class _EnvironmentPlayer {
         bootstrap = 0
     }
 
-    /// An episode ended after the steps recorded so far; the rollout goes on with the next one.
+    /// An episode ended after the steps recorded so far.
     func endSegment() { segmentEnds.append(slots.count) }
 
-    /// Whether the rollout's last step so far ended an episode that the next one followed (crossing).
+    /// Whether the rollout's last step so far ended an episode.
     var lastStepEndedEpisode: Bool { !slots.isEmpty && segmentEnds.last == slots.count }
 
     func record(slot: Int, action: Int, value: Float, reward: Float, rawReward: Double) {
@@ -456,7 +457,7 @@ private final class _EnvironmentPlayer {
 
     /// Returns and advantages of this environment's rollout (`RolloutTargets`), written at its slots:
     /// one computation per episode in it, the returns of each that ended bootstrapped from 0, those
-    /// of the last from V(s_T) if the rollout cut it.
+    /// of one the rollout cut from V(s_T).
     func computeTargets(gamma: Float, lambda: Float, actions allActions: inout [Int], returns allReturns: inout [Float],
                         advantages allAdvantages: inout [Float]) {
         let steps = slots.count
@@ -469,9 +470,8 @@ private final class _EnvironmentPlayer {
             values.withUnsafeBufferPointer { v in
                 returns.withUnsafeMutableBufferPointer { out in
                     advantages.withUnsafeMutableBufferPointer { adv in
-                        RolloutTargets.compute(rewards: r, values: v, episodeEnds: segmentEnds,
-                                               bootstrap: episodeFinished ? 0 : bootstrap, gamma: gamma, lambda: lambda,
-                                               returns: out, advantages: adv)
+                        RolloutTargets.compute(rewards: r, values: v, episodeEnds: segmentEnds, bootstrap: bootstrap,
+                                               gamma: gamma, lambda: lambda, returns: out, advantages: adv)
                     }
                 }
             }

@@ -335,8 +335,8 @@ public final class ActorCriticNetwork {
     /// `firstSlot + j` of its `ActingBatch`): actions a, (R), each in 0..<A; returns R_t, (R);
     /// advantages A_t, (R), treated as constants. The LSTM gradient is truncated at the rollout's start
     /// (BPTT over the recorded steps only), as in the seed, and where `beginSequence(row:)` started a
-    /// new sequence. With E sequences the loss is the sum of
-    /// their rollouts' losses, so one update learns from all of them.
+    /// new sequence. With E sequences the loss is the sum of their rollouts' losses, so one update
+    /// learns from all of them.
     /// Reference: Mnih et al. 2016, Algorithm S3; loss as in `A3CLoss.swift`.
     @discardableResult
     public func backwardRecorded(actions: [Int], returns: [Float], advantages: [Float],
