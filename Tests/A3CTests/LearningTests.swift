@@ -63,9 +63,26 @@ func sideBarConfiguration(_ label: String, envsPerWorker: Int, rolloutLength: In
     return configuration
 }
 
+/// How a side-bar run went: the highest mean return of 100 consecutive episodes (what the policy
+/// learned; chance is 0, the best 20) and the mean of the later half of its episodes (that it kept
+/// it). The last 100 episodes alone are not the measure: at these tests' learning rate (1e-3) a
+/// learned policy dips now and then for a few hundred episodes, more often when other tests share
+/// the cores. One run under load, its mean of 100 at every 250th episode: 4, 20, 20, 20, 20, 20, 20,
+/// 19, 18, 19, 19, 19, 17, 16, 18, 19; a `make test` run ended inside a dip, its last 100 at 9.5.
+func sideBarLearning(_ returns: [Double]) -> (peak: Double, laterHalf: Double) {
+    precondition(returns.count >= 100, "a side-bar run needs at least 100 episodes, got \(returns.count)")
+    var window = returns.prefix(100).reduce(0, +), peak = window
+    for end in 100..<returns.count {
+        window += returns[end] - returns[end - 100]
+        peak = max(peak, window)
+    }
+    let laterHalf = returns.suffix(returns.count / 2)
+    return (peak / 100, laterHalf.reduce(0, +) / Double(laterHalf.count))
+}
+
 @Suite("A3C learns")
 struct LearningTests {
-    @Test("two workers learn the side-bar task: the mean return of the last 100 episodes rises from ~0 to > 12 of 20",
+    @Test("two workers learn the side-bar task: the mean return of 100 episodes rises from ~0 to > 15 of 20, and the later half of the run keeps > 12",
           arguments: [(envsPerWorker: 1, frames: 24_000), (envsPerWorker: 4, frames: 80_000)])
     func learnsSideBar(envsPerWorker: Int, frames: Int) throws {
         let configuration = sideBarConfiguration("learn", envsPerWorker: envsPerWorker, rolloutLength: 10, maxFrames: frames)
@@ -75,10 +92,11 @@ struct LearningTests {
         let rows = try String(contentsOf: trainer.run.episodesURL, encoding: .utf8).split(separator: "\n").dropFirst()
         let returns = rows.map { Double($0.split(separator: ",")[4])! }
         let first = returns.prefix(10).reduce(0, +) / 10
-        let last = returns.suffix(100).reduce(0, +) / 100
-        print("side-bar task, \(envsPerWorker) envs per worker: \(counters.episodes) episodes, \(counters.updates) updates; mean return first 10: \(first), last 100: \(last)")
-        #expect(first < last - 3, "the return should rise from the first episodes (chance: 0)")
-        #expect(last > 12, "A3C did not learn the side-bar task: mean return of the last 100 episodes \(last)")
+        let (peak, laterHalf) = sideBarLearning(returns)
+        print("side-bar task, \(envsPerWorker) envs per worker: \(counters.episodes) episodes, \(counters.updates) updates; mean return first 10: \(first), best 100: \(peak), later half: \(laterHalf)")
+        #expect(first < peak - 3, "the return should rise from the first episodes (chance: 0)")
+        #expect(peak > 15, "A3C did not learn the side-bar task: best mean return of 100 episodes \(peak)")
+        #expect(laterHalf > 12, "A3C did not keep what it learned: mean return of the later half \(laterHalf)")
         #expect(counters.skippedUpdates == 0)
     }
 }
@@ -97,15 +115,16 @@ struct CrossingRolloutTests {
         let rows = try String(contentsOf: trainer.run.episodesURL, encoding: .utf8).split(separator: "\n").dropFirst()
         let lengths = rows.map { Int($0.split(separator: ",")[5])! }
         let returns = rows.map { Double($0.split(separator: ",")[4])! }
-        let last = returns.suffix(100).reduce(0, +) / 100
-        print("side-bar, crossing \(crossEpisodes): \(counters.steps) steps, \(counters.updates) updates, \(counters.episodes) episodes; mean return of the last 100: \(last)")
+        let (peak, laterHalf) = sideBarLearning(returns)
+        print("side-bar, crossing \(crossEpisodes): \(counters.steps) steps, \(counters.updates) updates, \(counters.episodes) episodes; best mean return of 100: \(peak), later half: \(laterHalf)")
         // Crossing: 2 environments x 30 steps an update. Not crossing: both episodes end at step 20 of every rollout.
         #expect(counters.steps == counters.updates * 2 * (crossEpisodes ? 30 : 20))
         #expect(lengths.allSatisfy { $0 == 20 }, "every episode is reported whole")
         #expect(counters.episodes == rows.count)
         // Once: the episodes' steps match the steps played, but for the rollouts in progress at the stop.
         #expect(abs(counters.episodes * 20 - counters.steps) <= 2 * 2 * (30 + 20), "\(counters.episodes) episodes for \(counters.steps) steps")
-        #expect(last > 12, "A3C did not learn the side-bar task: mean return of the last 100 episodes \(last)")
+        #expect(peak > 15, "A3C did not learn the side-bar task: best mean return of 100 episodes \(peak)")
+        #expect(laterHalf > 12, "A3C did not keep what it learned: mean return of the later half \(laterHalf)")
         #expect(counters.skippedUpdates == 0)
     }
 }
