@@ -72,6 +72,10 @@ public final class Trainer {
             checkpoints = CheckpointStore(runDirectory: run.url, keep: configuration.keepCheckpoints)
             checkpoints.removeLeftovers()
             let (used, counters) = try checkpoints.restoreNewest(into: shared) { log?("warning: \($0)") }
+            // Refused before anything is written (episodes.csv set aside, a TensorBoard event file).
+            if let maxFrames = configuration.maxFrames, counters.frames >= maxFrames {
+                throw TrainingError.invalidOption("the run already has \(counters.frames) frames and --max-frames \(maxFrames) is the run's total; pass a larger --max-frames, or a --max-minutes alone, to train more")
+            }
             statistics = TrainingStatistics(restoring: counters)
             log?("resuming \(run.url.path) from \(used.lastPathComponent): \(counters.frames) frames, \(counters.episodes) episodes")
             resumedFrom = used

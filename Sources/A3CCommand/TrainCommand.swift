@@ -9,14 +9,15 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train an A3C agent on a ViZDoom scenario.",
         discussion: """
         Writes a run directory <logdir>/<scenario>__a3c__<seed>__<timestamp>/ with config.json, \
-        TensorBoard event files, episodes.csv, GIFs and checkpoints. Ctrl-C (or SIGTERM) stops \
-        the workers, saves a final checkpoint and closes every engine; a second Ctrl-C exits at once.
+        TensorBoard event files, episodes.csv, GIFs and checkpoints. Ctrl-C (or SIGTERM, or SIGHUP \
+        unless under nohup) stops the workers, saves a final checkpoint and closes every engine; a \
+        second Ctrl-C exits at once.
         """
     )
 
     @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Continue the run in RUN_DIR from its last checkpoint (parameters, optimizer, counters, settings). --max-frames is the run's total; --max-minutes counts this session.")
+    @Option(help: "Continue the run in RUN_DIR from its last checkpoint (parameters, optimizer, counters, settings). --max-frames is the run's total; --max-minutes counts this session; either one given replaces both saved limits (given neither, the run's own apply).")
     var resume: String?
 
     @Flag(help: "No progress display and no per-worker notes; only the run's landmarks and the final summary.")
@@ -42,16 +43,18 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             let (run, saved) = try RunDirectory.open(resume)
             var configuration = try options.applied(to: saved)
-            // A resumed session gets the budget the user gives now, or the original session's.
-            if options.maxMinutes == nil && options.maxFrames == nil { configuration.maxMinutes = saved.maxMinutes }
+            // A resumed session gets the budget the user gives now, or the original session's: a
+            // limit given now replaces both saved ones, so `--max-minutes 5` also extends a run
+            // that `--max-frames` ended, and `--max-frames N` is not cut short by a saved time limit.
+            if options.maxMinutes != nil || options.maxFrames != nil {
+                configuration.maxMinutes = options.maxMinutes
+                configuration.maxFrames = options.maxFrames
+            }
             if saved.distributed != distributed {
                 throw ValidationError("\(run.url.path) was trained \(saved.distributed ? "with" : "without") --distributed: resume it the same way (its episodes.csv \(saved.distributed ? "has" : "has no") rank column)")
             }
             try configuration.validate()
             let trainer = try Trainer(configuration: configuration, resumeFrom: run, log: console.line)
-            if let maxFrames = configuration.maxFrames, trainer.statistics.snapshot().frames >= maxFrames {
-                throw ValidationError("the run already has \(trainer.statistics.snapshot().frames) frames (--max-frames \(maxFrames)); pass a larger --max-frames or a --max-minutes to train more")
-            }
             try run.writeConfiguration(configuration)
             return trainer
         }

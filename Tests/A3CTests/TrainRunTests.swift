@@ -68,6 +68,18 @@ struct TrainRunTests {
         #expect(allRows.count > rows.count)
         #expect(zip(frameColumn, frameColumn.dropFirst()).allSatisfy { $0 <= $1 }, "frame counts must never go back")
 
+        // A budget the run has already played is refused before anything is written; a --max-minutes
+        // given alone replaces the saved --max-frames (the hint every run ends with) and trains on.
+        let episodesBefore = try Data(contentsOf: run.appendingPathComponent("episodes.csv"))
+        let eventFilesBefore = try EventFileReader.eventFiles(in: run).count
+        let played = try runA3C(["train", "--resume", run.path, "--max-frames", "10000", "--quiet"])
+        #expect(played.status != 0 && played.output.contains("already has \(resumed.frames) frames"), "\(played.output)")
+        #expect(try Data(contentsOf: run.appendingPathComponent("episodes.csv")) == episodesBefore)
+        #expect(try EventFileReader.eventFiles(in: run).count == eventFilesBefore)
+        let extended = try runA3C(["train", "--resume", run.path, "--max-minutes", "0.05", "--quiet"])
+        #expect(extended.status == 0, "\(extended.output)")
+        #expect(try CheckpointStore.counters(in: try #require(store.checkpoints().last)).frames > resumed.frames)
+
         // bench train --from: measures training from the run's newest checkpoint on a copy; the run is untouched.
         let before = (store.checkpoints(), try Data(contentsOf: run.appendingPathComponent("episodes.csv")))
         let bench = try runA3C(["bench", "train", "--from", run.path, "--seconds", "2", "--no-cross-episodes"])
@@ -121,6 +133,8 @@ struct TrainRunTests {
         (["train", "--scenario", "/nonexistent/custom.cfg", "--max-frames", "100"], "file not found"),
         (["play", "/"], "not a run directory"),
         (["play", "/tmp", "--episodes", "0"], "--episodes"),
+        (["play", "/tmp", "--gif", "/nonexistent/x.gif"], "the folder of --gif, /nonexistent, does not exist"),
+        (["bench", "train", "--max-minutes", "1"], "leave out --max-minutes and --max-frames"),
     ])
     func badInvocations(arguments: [String], expected: String) throws {
         let result = try runA3C(arguments, timeout: 60)
@@ -266,6 +280,37 @@ extension TrainFaultTests {
             let live = EngineHygiene.liveInstanceIds()
             return seen.allSatisfy { !live.contains($0) && EngineHygiene.segments(ofInstance: $0).isEmpty }
         }, "engines or segments left: \(seen)")
+    }
+
+    @Test("SIGHUP (the terminal closed) stops with a final checkpoint and status 129; under nohup it is ignored",
+          arguments: [false, true])
+    func hangup(underNohup: Bool) throws {
+        let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-sighup-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: logdir) }
+        let process = Process()
+        let trainArguments = ["train", "--max-minutes", "5", "--logdir", logdir.path, "--gif-every", "0", "--quiet"]
+        if underNohup {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/nohup")
+            process.arguments = [try a3cExecutable().path] + trainArguments  // nohup execs: the same pid
+        } else {
+            process.executableURL = try a3cExecutable()
+            process.arguments = trainArguments
+        }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(waitFor(60) { engines(of: process.processIdentifier).count == 2 }, "two engines did not start")
+        kill(process.processIdentifier, SIGHUP)
+        if underNohup {
+            #expect(!waitFor(2) { !process.isRunning }, "SIGHUP ended a trainer started by nohup")
+            kill(process.processIdentifier, SIGTERM)
+        }
+        #expect(waitFor(15) { !process.isRunning }, "the trainer did not stop")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == (underNohup ? 143 : 129), "status \(process.terminationStatus)")
+        let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
+        #expect(!CheckpointStore(runDirectory: run, keep: 5).checkpoints().isEmpty, "no final checkpoint")
     }
 }
 
