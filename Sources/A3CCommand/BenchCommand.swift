@@ -150,16 +150,20 @@ struct BenchTrainCommand: ParsableCommand {
             throw ValidationError("--from uses the run's own \(options.fixedByRun.joined(separator: ", ")): leave them out")
         }
         if from != nil && distributed { throw ValidationError("--from measures one process: leave out --distributed") }
+        if options.maxMinutes != nil || options.maxFrames != nil {
+            throw ValidationError("bench train trains for --seconds after the engines start: leave out --max-minutes and --max-frames")
+        }
         if distributed && !MPILaunch.isLaunched {
             throw ValidationError("--distributed needs the processes of mpirun: mpirun -np N \(CommandLine.arguments.first ?? "a3c") bench train --distributed ...")
         }
     }
 
-    /// The options' configuration for a benchmark (on `base`, a run's, if given): no budget (the
-    /// benchmark stops it), a scratch logdir.
+    /// The options' configuration for a benchmark (on `base`, a run's, if given): a time budget that
+    /// outlasts the measurement (the benchmark stops the trainer; with no budget the trainer's
+    /// default of 5 minutes would end a longer one first), a scratch logdir.
     private func benchConfiguration(logdir: URL, base: TrainingConfiguration? = nil) throws -> TrainingConfiguration {
         var configuration = try options.applied(to: base)
-        configuration.maxMinutes = nil
+        configuration.maxMinutes = seconds / 60 + 10  // 10 minutes for the engines to start
         configuration.maxFrames = nil
         configuration.distributed = distributed
         configuration.logdir = logdir.path
@@ -185,6 +189,8 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         resetTerminationSignals()
+        // Ctrl-C stops the measurement and the trainer, so that the scratch folder is removed.
+        let signals = TerminationSignals(stopping: "ending the benchmark and removing its scratch folder")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("a3c-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var startingRun: (copy: RunDirectory, configuration: TrainingConfiguration)?
@@ -196,7 +202,7 @@ struct BenchTrainCommand: ParsableCommand {
             var game = GameConfiguration(scenario: configuration.scenario)
             game.seed = UInt32(truncatingIfNeeded: configuration.seed)
             return try EnvironmentBenchmark.run(configuration: game, envs: configuration.workers * ranks, seconds: seconds,
-                                                frameSkip: configuration.frameSkip)
+                                                frameSkip: configuration.frameSkip, stopRequested: { signals.requested })
         }
         let stop = StopFlag()
         let measured = LockedValue<(result: Result, ranks: Int)?>(nil)
@@ -232,18 +238,20 @@ struct BenchTrainCommand: ParsableCommand {
                 let trainer = try Trainer(configuration: configuration)
                 measure(trainer, bound, ranks)
                 return trainer
-            }, stopRequested: { stop.isSet }, log: { _ in }, progress: nil)
+            }, stopRequested: { stop.isSet || signals.requested }, log: { _ in }, progress: nil)
             guard outcome.rank == 0 else { return }
         } else {
             let bound = try ceiling(ranks: 1)
+            if signals.requested { throw ExitCode(signals.exitStatus) }
             let trainer = try Trainer(configuration: configuration, resumeFrom: startingRun?.copy,
                                       log: { message in
                                           // The copy's damaged checkpoints, as `train --resume` would say.
                                           if message.hasPrefix("warning") { FileHandle.standardError.write(Data((message + "\n").utf8)) }
                                       })
             measure(trainer, bound, 1)
-            try trainer.train(stopRequested: { stop.isSet })
+            try trainer.train(stopRequested: { stop.isSet || signals.requested })
         }
+        if signals.requested { throw ExitCode(signals.exitStatus) }
         guard let (result, ranks) = measured.current else {
             throw ValidationError("training ended before any frame was measured")
         }

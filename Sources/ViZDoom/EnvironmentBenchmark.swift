@@ -22,9 +22,11 @@ public enum EnvironmentBenchmark {
         }
     }
 
-    /// Starts `envs` games (not timed), then steps all of them for `seconds` and counts.
+    /// Starts `envs` games (not timed), then steps all of them for `seconds`, or until
+    /// `stopRequested` (polled every 50 ms) says so, and counts.
     public static func run(configuration: GameConfiguration, envs: Int, seconds: Double, frameSkip: Int,
-                           installation: ViZDoomInstallation = .default) throws -> Result {
+                           installation: ViZDoomInstallation = .default,
+                           stopRequested: () -> Bool = { false }) throws -> Result {
         precondition(envs >= 1 && seconds > 0 && frameSkip >= 1, "envs, seconds and frame skip must be positive")
         let counters = _Counters(count: envs)
         let ready = DispatchSemaphore(value: 0)
@@ -71,7 +73,10 @@ public enum EnvironmentBenchmark {
         }
         let start = DispatchTime.now()
         for _ in 0..<envs { go.signal() }
-        Thread.sleep(forTimeInterval: seconds)
+        let deadline = start.uptimeNanoseconds + UInt64(seconds * 1e9)
+        while case let now = DispatchTime.now().uptimeNanoseconds, now < deadline, !stopRequested() {
+            Thread.sleep(forTimeInterval: min(0.05, Double(deadline - now) / 1e9))
+        }
         stop.set()
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         for _ in 0..<envs { done.wait() }
