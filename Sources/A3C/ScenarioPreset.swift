@@ -177,7 +177,8 @@ extension ScenarioPreset {
 
     /// defend_the_line: monsters (3 imps that shoot, 3 demons) along the opposite wall; each respawns
     /// with more health after it dies; ammunition is endless. +1 a kill, -1 for death; no timeout in
-    /// the `.cfg`, so the episode ends when the player dies. As defend_the_center: 6 actions, scale 1.
+    /// the `.cfg`, so the episode ends when the player dies. Sample Factory's 6 turn x attack actions
+    /// (the combinations defend_the_center's preset tried and left for 3 one-button ones), scale 1.
     public static let defendTheLine = ScenarioPreset(
         name: "defend_the_line", summary: "turn and shoot the monsters along the opposite wall",
         actions: .combinations([[turnLeft, turnRight], [attack]]),

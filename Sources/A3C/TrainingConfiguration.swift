@@ -6,7 +6,8 @@ import ViZDoom
 ///
 /// Defaults are the seed notebook's (awjuliani's A3C-Doom after Mnih et al. 2016) unless noted;
 /// `forScenario(_:)` starts from a scenario's preset instead (its actions, reward scale, frame skip,
-/// timeout and metrics: see `ScenarioPreset`), which is what `a3c train --scenario NAME` does.
+/// timeout and metrics, and where it sets them its environments per worker, learning-rate schedule
+/// and entropy coefficient: see `ScenarioPreset`), which is what `a3c train --scenario NAME` does.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
         /// Adam with bias correction on the global parameters (the seed's).
@@ -196,7 +197,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     /// The defaults for `scenario`: the seed's settings with its preset's actions, reward scale,
-    /// frame skip, timeout and metrics (`ScenarioPreset`), or, for a scenario without a preset (a
+    /// frame skip, timeout and metrics, and the environments per worker, learning-rate schedule and
+    /// entropy coefficient of a preset that sets them (`ScenarioPreset`), or, for a scenario without a preset (a
     /// custom `.cfg`), one action per button of its `.cfg` and reward scale 1.
     /// Throws for an unknown scenario, a missing `.cfg` or one with no buttons.
     public static func forScenario(_ scenario: String) throws -> TrainingConfiguration {

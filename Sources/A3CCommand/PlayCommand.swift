@@ -42,6 +42,7 @@ struct PlayCommand: ParsableCommand {
     func validate() throws {
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
         if let gif, !gif.lowercased().hasSuffix(".gif") { throw ValidationError("--gif must name a .gif file, got \(gif)") }
+        if let gif { try requireOutputFolder(of: gif, option: "--gif", what: "the GIF") }
     }
 
     func run() throws {

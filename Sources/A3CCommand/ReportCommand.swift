@@ -32,11 +32,7 @@ struct ReportCommand: ParsableCommand {
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run directory, e.g. a3c report runs/basic__a3c__1__20261125-120000") }
         guard output.lowercased().hasSuffix(".svg") else { throw ValidationError("--output must name a .svg file, got \(output)") }
-        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("the folder of --output, \(folder), does not exist: create it first, or write the report elsewhere")
-        }
+        try requireOutputFolder(of: output, option: "--output", what: "the report")
         guard labels.isEmpty || labels.count == runs.count else {
             throw ValidationError("--label was given \(labels.count) times for \(runs.count) runs: give one label per run, or none")
         }

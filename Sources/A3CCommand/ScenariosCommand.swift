@@ -45,11 +45,16 @@ struct ScenariosCommand: ParsableCommand {
     static let maxListedActions = 12
 
     func run() throws {
+        let catalog = try ScenarioCatalog()
         if json {
-            try printJSON(ScenarioPreset.all.filter { name == nil || $0.name == name }.map(PresetJSON.init))
+            guard let name else { try printJSON(ScenarioPreset.all.map(PresetJSON.init)); return }
+            // One scenario: its preset, or what a scenario without one gets (an unknown name throws).
+            let scenario = try catalog.scenario(named: name)
+            let preset = try ScenarioPreset.named(scenario.name)
+                ?? ScenarioPreset.withoutPreset(scenario: scenario.name, buttons: scenario.buttons)
+            try printJSON([PresetJSON(preset)])
             return
         }
-        let catalog = try ScenarioCatalog()
         if let name {
             let scenario = try catalog.scenario(named: name)
             if let preset = ScenarioPreset.named(scenario.name) {

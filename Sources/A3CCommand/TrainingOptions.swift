@@ -15,7 +15,7 @@ struct TrainingOptions: ParsableArguments {
     /// The defaults every help text quotes, so each default is written once (in TrainingConfiguration).
     private static let defaults = TrainingConfiguration()
 
-    @Option(help: "Scenario name (see `a3c scenarios`) or path of a .cfg file; a standard scenario's preset sets the actions, reward scale, frame skip, timeout and metrics. (default: \(defaults.scenario))")
+    @Option(help: "Scenario name (see `a3c scenarios`) or path of a .cfg file; a standard scenario's preset sets the actions, reward scale, frame skip, timeout and metrics, and for some the environments per worker, learning-rate schedule and entropy coefficient (see `a3c scenarios NAME`). (default: \(defaults.scenario))")
     var scenario: String?
 
     @Option(help: "The actions as button combinations: ';' between actions, '+' joins buttons, NOOP presses none, e.g. \"NOOP;TURN_LEFT;TURN_RIGHT;ATTACK;TURN_LEFT+ATTACK\". (default: the scenario's preset, see `a3c scenarios NAME`)")
@@ -30,7 +30,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Worker threads. (default: one per CPU core, \(defaults.workers) here)")
     var workers: Int?
 
-    @Option(help: "Environments (engines) each worker plays at once, acting in one batch and learning in one update. (default: \(defaults.envsPerWorker))")
+    @Option(help: "Environments (engines) each worker plays at once, acting in one batch and learning in one update. (default: the scenario's preset, else \(defaults.envsPerWorker))")
     var envsPerWorker: Int?
 
     @Option(help: "Stop after this many frames (engine tics) in total.")
@@ -59,7 +59,7 @@ struct TrainingOptions: ParsableArguments {
     var learningRate: Float?
 
     @Option(name: .customLong("lr-schedule"),
-            help: "constant, or linear: annealed to 0 over the budget (--max-frames over the run, or this session's --max-minutes), as in the A3C paper. (default: \(defaults.learningRateSchedule.rawValue))")
+            help: "constant, or linear: annealed to 0 over the budget (--max-frames over the run, or this session's --max-minutes), as in the A3C paper. (default: the scenario's preset, else \(defaults.learningRateSchedule.rawValue))")
     var learningRateSchedule: TrainingConfiguration.LearningRateSchedule?
 
     @Option(help: "Optimizer on the global parameters: adam (the seed's) or rmsprop (the paper's shared RMSProp). (default: \(defaults.optimizer.rawValue))")
@@ -71,7 +71,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight of the value loss (a sum over the rollout). (default: \(defaults.valueLossCoefficient))")
     var valueLossCoefficient: Float?
 
-    @Option(help: "Weight of the entropy bonus. (default: \(defaults.entropyCoefficient))")
+    @Option(help: "Weight of the entropy bonus. (default: the scenario's preset, else \(defaults.entropyCoefficient))")
     var entropyCoefficient: Float?
 
     @Option(help: "Opt-in reward shaping for learning (reports keep the scenario's own return; the learned return is logged as shaped_return): \(RewardShaping.allCases.map { "\($0.rawValue): \($0.definition)" }.joined(separator: "; ")). (default: none)")

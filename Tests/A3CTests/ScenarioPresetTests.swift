@@ -132,5 +132,11 @@ struct ScenarioPresetTests {
         #expect(one.status == 0 && one.output.contains("TURN_RIGHT+MOVE_BACKWARD+MOVE_RIGHT+ATTACK"), "\(one.output)")
         let unknown = try runA3C(["scenarios", "basci"], timeout: 60)
         #expect(unknown.status != 0 && unknown.output.contains("unknown scenario 'basci'"), "\(unknown.output)")
+
+        // --json NAME: one object, a scenario without a preset shows what it gets, a typo is an error.
+        let learning = try runA3C(["scenarios", "--json", "learning"], timeout: 60)
+        #expect(learning.status == 0 && learning.output.contains("\"name\":\"learning\""), "\(learning.output)")
+        let unknownJSON = try runA3C(["scenarios", "--json", "basci"], timeout: 60)
+        #expect(unknownJSON.status != 0 && unknownJSON.output.contains("unknown scenario 'basci'"), "\(unknownJSON.output)")
     }
 }
