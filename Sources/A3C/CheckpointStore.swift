@@ -37,11 +37,20 @@ public struct CheckpointStore {
 
     /// Removes what an interrupted write left: `*.tmp` staging folders (a crash, or a directory made
     /// read-only mid-write, where even the clean-up could not run) and `*.old` folders being replaced.
+    /// An `X.old` without its `X` (a crash between the two renames of the swap, e.g. of `best/`) is
+    /// the complete previous checkpoint: it is renamed back to `X`, not removed.
     /// Call it only while no checkpoint is being written (a run has one writer: its trainer).
     public func removeLeftovers() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasSuffix(".tmp") || name.hasSuffix(".old") {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        let fileManager = FileManager.default
+        let names = (try? fileManager.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasSuffix(".old") {
+            let old = directory.appendingPathComponent(name)
+            let final = directory.appendingPathComponent(String(name.dropLast(".old".count)))
+            if !fileManager.fileExists(atPath: final.path), (try? fileManager.moveItem(at: old, to: final)) != nil { continue }
+            try? fileManager.removeItem(at: old)
+        }
+        for name in names where name.hasSuffix(".tmp") {
+            try? fileManager.removeItem(at: directory.appendingPathComponent(name))
         }
     }
 

@@ -8,7 +8,7 @@ import Telemetry
 ///     episodes.csv                       [rank,] worker, episode, frames, wall_time, raw_return, length,
 ///                                        one column per score metric, [shaped_return] (`episodesHeader`)
 ///     curve.svg                          learning curves at the end of training (`LearningCurves`)
-///     gifs/episode_<n>_worker0.gif       worker 0's episodes every --gif-every of its episodes
+///     gifs/episode_<n>_worker0.gif       worker 0's episodes every --gif-every of its episodes; n is the episode's number in episodes.csv
 ///     checkpoints/ckpt-<frames>/         the last --keep-checkpoints checkpoints, and best/
 public struct RunDirectory {
     public let url: URL
@@ -52,18 +52,17 @@ public struct RunDirectory {
         guard access(logdir.path, W_OK | X_OK) == 0 else {
             throw TrainingError.unwritable(path: logdir.path, reason: String(cString: strerror(errno)))
         }
-        var candidate = logdir.appendingPathComponent(base)
-        var suffix = 2
-        while FileManager.default.fileExists(atPath: candidate.path) {
-            candidate = logdir.appendingPathComponent("\(base)-\(suffix)")
+        // mkdir is the test and the claim in one step: two runs started in the same second (a sweep
+        // started in parallel) take base and base-2, never one folder.
+        var suffix = 1
+        while true {
+            let candidate = logdir.appendingPathComponent(suffix == 1 ? base : "\(base)-\(suffix)")
+            if mkdir(candidate.path, 0o755) == 0 { return RunDirectory(url: candidate) }
+            guard errno == EEXIST else {
+                throw TrainingError.unwritable(path: candidate.path, reason: String(cString: strerror(errno)))
+            }
             suffix += 1
         }
-        do {
-            try FileManager.default.createDirectory(at: candidate, withIntermediateDirectories: false)
-        } catch {
-            throw TrainingError.unwritable(path: candidate.path, reason: fileErrorDescription(error))
-        }
-        return RunDirectory(url: candidate)
     }
 
     /// Opens an existing run; throws `.notARunDirectory` if it has no readable config.json.
@@ -73,11 +72,17 @@ public struct RunDirectory {
         guard let data = FileManager.default.contents(atPath: run.configURL.path) else {
             throw TrainingError.notARunDirectory(url.path, runsInside: runs(inside: url).map(\.path))
         }
+        let configuration: TrainingConfiguration
         do {
-            return (run, try JSONDecoder().decode(TrainingConfiguration.self, from: data))
+            configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
         } catch {
             throw TrainingError.invalidOption("\(run.configURL.path) is not a valid run configuration (\(error)); it must be the config.json written by `a3c train`")
         }
+        // Values out of range (an edited or damaged file) fail here, naming the file, not in the engine.
+        do { try configuration.validate() } catch {
+            throw TrainingError.invalidOption("\(run.configURL.path) holds a value `a3c train` would refuse: \(error); it must be the config.json written by `a3c train` (restore that value)")
+        }
+        return (run, configuration)
     }
 
     /// The run directories directly inside `folder` (those with a config.json), newest first by

@@ -16,6 +16,10 @@ final class RunOutputs: WorkerReporter {
     private let throughput: LockedValue<(frames: Int, time: Date)>
     /// When the last GIF was claimed.
     private let lastGIF = LockedValue<Date?>(nil)
+    /// The run-wide number (episodes.csv's episode column) of the last episode of rank 0's worker
+    /// 0, the one that records GIFs: a GIF is named by it, so a resumed session (whose workers
+    /// count their episodes from 0 again) adds GIFs instead of replacing the earlier ones.
+    private let lastGIFWorkerEpisode = LockedValue(0)
     private let failures = LockedValue<[String]>([])
     var log: ((String) -> Void)?
 
@@ -59,6 +63,7 @@ final class RunOutputs: WorkerReporter {
             // the run's counters are saved already, so the episode is not counted either.
             guard let episodes else { return }
             let (number, counters) = statistics.addEpisode(episode)
+            if episode.rank == 0 && episode.worker == 0 { lastGIFWorkerEpisode.withLockedValue { $0 = number } }
             var row = configuration.distributed ? [String(episode.rank)] : []
             row += [String(episode.worker), String(number), String(counters.frames),
                        String(format: "%.3f", counters.elapsedSeconds),
@@ -118,15 +123,15 @@ final class RunOutputs: WorkerReporter {
         }
     }
 
-    func episodeGIF(worker: Int, localEpisode: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int) {
-        let url = run.gifsURL.appendingPathComponent(String(format: "episode_%06d_worker%d.gif", localEpisode, worker))
+    func episodeGIF(worker: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int) {
+        let number = lastGIFWorkerEpisode.current  // this episode's: it was reported just before
+        let url = run.gifsURL.appendingPathComponent(String(format: "episode_%06d_worker%d.gif", number, worker))
         do {
             try FileManager.default.createDirectory(at: run.gifsURL, withIntermediateDirectories: true)
             try writeEpisodeGIF(frames: frames, frameCount: frameCount, height: height, width: width,
                                 frameSkip: configuration.frameSkip, to: url)
         } catch {
-            try? FileManager.default.removeItem(at: url)  // never leave a partial GIF behind
-            recordFailure(url, error)
+            recordFailure(url, error)  // GIFWriter removed its temporary file; no partial GIF exists
         }
     }
 

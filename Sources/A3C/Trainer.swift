@@ -22,6 +22,8 @@ public final class Trainer {
     private let startFrames: Int
     /// The checkpoint this session resumed from, if any.
     private let resumedFrom: URL?
+    /// Held from before the run's first write until the trainer is released.
+    private let runLock: RunLock
     /// Where the text output goes (progress, notes); nil for silence.
     public var log: ((String) -> Void)?
     /// Called about once a second with the progress line; nil for no progress display.
@@ -69,6 +71,7 @@ public final class Trainer {
 
         if let resumeFrom {
             run = resumeFrom
+            runLock = try RunLock(run: run)
             checkpoints = CheckpointStore(runDirectory: run.url, keep: configuration.keepCheckpoints)
             checkpoints.removeLeftovers()
             let (used, counters) = try checkpoints.restoreNewest(into: shared) { log?("warning: \($0)") }
@@ -91,6 +94,7 @@ public final class Trainer {
             }
         } else {
             run = try RunDirectory.create(for: configuration)
+            runLock = try RunLock(run: run)
             checkpoints = CheckpointStore(runDirectory: run.url, keep: configuration.keepCheckpoints)
             statistics = TrainingStatistics()
             try run.writeConfiguration(configuration)

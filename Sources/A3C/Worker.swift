@@ -35,8 +35,8 @@ public protocol WorkerReporter: AnyObject {
     func episodeFinished(_ episode: EpisodeReport)
     /// Whether worker `worker` should record its episode number `localEpisode` (0-based) as a GIF.
     func shouldRecordGIF(worker: Int, localEpisode: Int) -> Bool
-    /// A GIF of one episode: raw GRAY8 frames of `height x width`.
-    func episodeGIF(worker: Int, localEpisode: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int)
+    /// A GIF of one episode, the worker's last reported one: raw GRAY8 frames of `height x width`.
+    func episodeGIF(worker: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int)
     /// Something a user should know, e.g. an engine restart.
     func note(_ message: String)
 }
@@ -361,7 +361,7 @@ public final class Worker {
                                                 meanValue: player.episodeValueSum / Double(max(player.episodeLength, 1)),
                                                 metrics: player.metrics, learningReturn: player.episodeLearningReturn))
         if player.recordingGIF && player.gifFrameCount > 0 {
-            reporter?.episodeGIF(worker: index, localEpisode: player.localEpisode, frames: player.gifFrames,
+            reporter?.episodeGIF(worker: index, frames: player.gifFrames,
                                  frameCount: player.gifFrameCount, height: player.gifSize.height,
                                  width: player.gifSize.width)
         }

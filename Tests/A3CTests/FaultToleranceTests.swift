@@ -179,6 +179,43 @@ struct FaultToleranceTests {
         #expect(warnings.count == 1 && warnings[0].contains("ckpt-000000002000"), "\(warnings)")
     }
 
+    @Test("a crash between the two renames of replacing best/ loses nothing: best.old becomes best/ again")
+    func interruptedBestSwap() throws {
+        let run = temporaryDirectory("best-swap")
+        defer { try? FileManager.default.removeItem(at: run) }
+        let network = ActorCriticNetwork(actionCount: 3, seed: 1)
+        let shared = SharedParameters(layout: network.layout, initialParameters: network.parameters,
+                                      optimizer: Adam(parameterCount: network.layout.totalCount))
+        let store = CheckpointStore(runDirectory: run, keep: 5)
+        var counters = TrainingStatistics.Counters()
+        counters.frames = 1000
+        try store.save(shared: shared, counters: counters, isBest: true, metadata: [:])
+        // The swap moved best/ aside and crashed before its staging folder took the name.
+        let files = FileManager.default
+        let old = store.directory.appendingPathComponent("best.old"), staging = store.directory.appendingPathComponent("best.tmp")
+        try files.moveItem(at: store.best, to: old)
+        try files.createDirectory(at: staging, withIntermediateDirectories: true)
+        // A periodic checkpoint's .old beside its complete replacement is only a leftover.
+        let periodicOld = store.directory.appendingPathComponent("ckpt-000000001000.old")
+        try files.createDirectory(at: periodicOld, withIntermediateDirectories: true)
+        store.removeLeftovers()
+        #expect(try CheckpointStore.counters(in: store.best).frames == 1000)
+        #expect(!files.fileExists(atPath: old.path) && !files.fileExists(atPath: staging.path))
+        #expect(!files.fileExists(atPath: periodicOld.path))
+        #expect(store.checkpoints().map(\.lastPathComponent) == ["ckpt-000000001000"])
+    }
+
+    @Test("two runs created in the same second get two folders")
+    func runsOfOneSecond() throws {
+        var configuration = TrainingConfiguration()
+        configuration.logdir = temporaryDirectory("same-second").path
+        defer { try? FileManager.default.removeItem(atPath: configuration.logdir) }
+        let now = Date()
+        let first = try RunDirectory.create(for: configuration, now: now)
+        let second = try RunDirectory.create(for: configuration, now: now)
+        #expect(second.url.lastPathComponent == first.url.lastPathComponent + "-2")
+    }
+
     @Test("file errors read as 'path: the OS's reason', not as an NSError dump")
     func fileErrorsReadPlainly() {
         let missing = temporaryDirectory("missing").appendingPathComponent("a/b")

@@ -145,6 +145,8 @@ struct MalformedInputTests {
     @Test("resume and play with malformed run files name the file and exit non-zero", arguments: [
         ("config.json", "{ \"workers\": ", ["train", "--resume"], "config.json"),
         ("config.json", "{}", ["play"], "config.json"),
+        ("config.json", "{\"scenario\": \"basic\", \"frameSkip\": 5000000000}", ["eval"], "config.json holds a value `a3c train` would refuse: --frame-skip"),
+        ("config.json", "{\"scenario\": \"basic\", \"episodeTimeout\": -5}", ["play"], "config.json holds a value `a3c train` would refuse: --episode-timeout"),
         ("checkpoints/notes.txt", "no checkpoint here", ["play"], "no usable checkpoint"),
         ("checkpoints/ckpt-000000000100/model.safetensors", "\u{10}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}{\"x\":1}", ["play"], "incompatible checkpoint"),
         ("checkpoints/ckpt-000000000100/state.json", "[1,2", ["train", "--resume"], "damaged"),

@@ -301,6 +301,11 @@ extension TrainFaultTests {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         #expect(waitFor(60) { engines(of: process.processIdentifier).count == 2 }, "two engines did not start")
+        let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
+        if !underNohup {  // one trainer per run: a second session on it is refused while the first trains
+            let second = try runA3C(["train", "--resume", run.path, "--max-minutes", "0.05", "--quiet"])
+            #expect(second.status != 0 && second.output.contains("another a3c process is training \(run.path)"), "\(second.output)")
+        }
         kill(process.processIdentifier, SIGHUP)
         if underNohup {
             #expect(!waitFor(2) { !process.isRunning }, "SIGHUP ended a trainer started by nohup")
@@ -309,7 +314,6 @@ extension TrainFaultTests {
         #expect(waitFor(15) { !process.isRunning }, "the trainer did not stop")
         process.waitUntilExit()
         #expect(process.terminationStatus == (underNohup ? 143 : 129), "status \(process.terminationStatus)")
-        let run = logdir.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: logdir.path).first))
         #expect(!CheckpointStore(runDirectory: run, keep: 5).checkpoints().isEmpty, "no final checkpoint")
     }
 }

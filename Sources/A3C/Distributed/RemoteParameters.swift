@@ -113,7 +113,7 @@ final class RemoteReporter: WorkerReporter, @unchecked Sendable {
 
     func episodeFinished(_ episode: EpisodeReport) { episodes.withLockedValue { $0.append(episode) } }
     func shouldRecordGIF(worker: Int, localEpisode: Int) -> Bool { false }
-    func episodeGIF(worker: Int, localEpisode: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int) {}
+    func episodeGIF(worker: Int, frames: [UInt8], frameCount: Int, height: Int, width: Int) {}
     func note(_ message: String) {
         print("rank \(rank): \(message)")
         fflush(stdout)
