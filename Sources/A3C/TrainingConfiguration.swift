@@ -203,7 +203,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Throws for an unknown scenario, a missing `.cfg` or one with no buttons.
     public static func forScenario(_ scenario: String) throws -> TrainingConfiguration {
         var configuration = TrainingConfiguration()
-        configuration.scenario = scenario
+        // A .cfg path is kept absolute, so that config.json's run plays from any folder.
+        configuration.scenario = ScenarioCatalog.isPath(scenario) ? URL(fileURLWithPath: scenario).standardizedFileURL.path : scenario
         let preset = try ScenarioPreset.named(scenario)
             ?? ScenarioPreset.withoutPreset(scenario: scenario, buttons: ScenarioCatalog().scenario(named: scenario).buttons)
         configuration.actions = preset.actions

@@ -43,8 +43,8 @@ struct BenchEnvCommand: ParsableCommand {
 
     func validate() throws {
         guard envs >= 1 else { throw ValidationError("--envs must be at least 1, got \(envs)") }
-        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
-        guard frameSkip >= 1 else { throw ValidationError("--frame-skip must be at least 1, got \(frameSkip)") }
+        try validateBenchSeconds(seconds)
+        guard (1...100).contains(frameSkip) else { throw ValidationError("--frame-skip must be between 1 and 100 (as for train), got \(frameSkip)") }
     }
 
     func run() throws {
@@ -80,7 +80,7 @@ struct BenchNNCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
+        try validateBenchSeconds(seconds)
         guard actions >= 1 else { throw ValidationError("--actions must be at least 1, got \(actions)") }
         guard rolloutLength >= 1 && rolloutLength <= 1000 else { throw ValidationError("--rollout-length must be between 1 and 1000, got \(rolloutLength)") }
         guard batch >= 1 && batch <= 64 else { throw ValidationError("--batch must be between 1 and 64, got \(batch)") }
@@ -145,7 +145,7 @@ struct BenchTrainCommand: ParsableCommand {
     var distributed = false
 
     func validate() throws {
-        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number, got \(seconds)") }
+        try validateBenchSeconds(seconds)
         if from != nil, !options.fixedByRun.isEmpty {
             throw ValidationError("--from uses the run's own \(options.fixedByRun.joined(separator: ", ")): leave them out")
         }
@@ -270,4 +270,10 @@ struct BenchTrainCommand: ParsableCommand {
                      ranks > 1 ? ", all ranks" : "", c["engine"]!, c["acting"]!, c["learning"]!, c["optimizer"]!, c["sync"]!,
                      c["other"]!, c["total"]!))
     }
+}
+
+/// `--seconds` of every benchmark: positive and at most a day (a longer one is a typo, and the
+/// timers count nanoseconds in 64 bits).
+private func validateBenchSeconds(_ seconds: Double) throws {
+    guard seconds > 0, seconds <= 86_400 else { throw ValidationError("--seconds must be a positive number of seconds up to 86400 (a day), got \(seconds)") }
 }

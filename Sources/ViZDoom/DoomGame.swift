@@ -135,7 +135,7 @@ public final class DoomGame {
             let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path)
                 : configFile.deletingLastPathComponent().appendingPathComponent(path)).standardizedFileURL
             guard FileManager.default.fileExists(atPath: url.path) else {
-                throw ViZDoomError.invalidArgument(message: "\(configFile.path): its doom_scenario_path \(path) does not exist (looked for \(url.path)); a relative path is read from the .cfg's folder: put the .wad there or fix the path")
+                throw ViZDoomError.invalidArgument(message: "\(configFile.path): its doom_scenario_path \(path) does not exist (looked for \(url.path)); ViZDoom reads the path from the .cfg's folder, even one starting with /: put the .wad there or give its path relative to the .cfg")
             }
             maps = try WADDirectory.mapNames(of: url)
             wadName = url.lastPathComponent
@@ -173,7 +173,7 @@ public final class DoomGame {
     public func makeAction(_ action: UnsafeBufferPointer<Double>, tics: Int = 1) throws -> Double {
         let native = try running()
         guard action.count == buttons.count else { throw ViZDoomError.invalidAction(expected: buttons.count, got: action.count) }
-        guard tics >= 1 else { throw ViZDoomError.invalidArgument(message: "tics must be at least 1, got \(tics)") }
+        guard tics >= 1 && tics <= Int(UInt32.max) else { throw ViZDoomError.invalidArgument(message: "tics must be between 1 and \(UInt32.max), got \(tics)") }
         var reward = 0.0
         try guardEngine(native) { try $0.check { vzd_make_action($0, action.baseAddress, action.count, UInt32(tics), &reward, $1) } }
         return reward

@@ -43,6 +43,10 @@ public enum EnvironmentBenchmark {
                     counters.fail(index, error); ready.signal(); return
                 }
                 defer { game.close() }
+                guard !game.buttons.isEmpty else {  // random actions need at least one button
+                    counters.fail(index, ViZDoomError.invalidArgument(message: "\(configuration.scenario) makes no buttons available, so there is no action to take; list them in its .cfg, e.g. available_buttons = { MOVE_LEFT MOVE_RIGHT ATTACK }"))
+                    ready.signal(); return
+                }
                 ready.signal()
                 go.wait()
                 let preprocessor = FramePreprocessor(inputWidth: game.screenWidth, inputHeight: game.screenHeight)

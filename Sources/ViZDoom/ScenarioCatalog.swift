@@ -35,10 +35,13 @@ public struct ScenarioCatalog: Sendable {
         names = files.filter { $0.hasSuffix(".cfg") }.map { String($0.dropLast(4)) }.sorted()
     }
 
-    /// The `.cfg` for a built-in name, or for a path (anything with a `/` or ending in `.cfg`).
+    /// Whether `scenario` names a `.cfg` file (anything with a `/` or ending in `.cfg`), not a built-in scenario.
+    public static func isPath(_ scenario: String) -> Bool { scenario.contains("/") || scenario.hasSuffix(".cfg") }
+
+    /// The `.cfg` for a built-in name, or for a path (`isPath`).
     /// Throws `.unknownScenario` listing the valid names, or `.fileNotFound` for a missing path.
     public func configFile(for scenario: String) throws -> URL {
-        if scenario.contains("/") || scenario.hasSuffix(".cfg") {
+        if Self.isPath(scenario) {
             let url = URL(fileURLWithPath: scenario).standardizedFileURL
             guard FileManager.default.fileExists(atPath: url.path) else { throw ViZDoomError.fileNotFound(path: url.path) }
             return url

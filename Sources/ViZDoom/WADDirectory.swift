@@ -51,7 +51,9 @@ public enum WADDirectory {
         func unreadable(_ error: Error) -> ViZDoomError {
             .invalidArgument(message: "cannot read the WAD file \(path) (\(error.localizedDescription)); \(role.unreadableFix)")
         }
-        guard FileManager.default.fileExists(atPath: path) else { throw ViZDoomError.fileNotFound(path: path) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ViZDoomError.fileNotFound(path: path) }
+        guard !isDirectory.boolValue else { throw notAWAD("it is a folder") }
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch { throw unreadable(error) }
         defer { try? handle.close() }
