@@ -84,7 +84,7 @@ struct DoomGameTests {
         } catch {
             let message = "\(error)"
             #expect(message.contains(config.path) && message.contains(directory.appendingPathComponent("nowhere.wad").path)
-                    && message.contains("put the .wad there or fix the path"), "\(message)")
+                    && message.contains("put the .wad there or give its path relative to the .cfg"), "\(message)")
         }
     }
 
