@@ -183,7 +183,10 @@ public final class Worker {
             } catch {
                 player.environment?.close()
                 player.environment = nil
-                if attempt == Self.maxStartAttempts || shouldStop() {
+                // A stop asked for meanwhile (the budget, Ctrl-C) is a normal end, not a failure:
+                // the caller sees shouldStop() and returns with the environment left unstarted.
+                if shouldStop() { return }
+                if attempt == Self.maxStartAttempts {
                     throw TrainingError.workerFailed("worker \(index) could not start its engine after \(attempt) attempts: \(error)")
                 }
                 player.replacingFailedEngine = true
