@@ -47,6 +47,15 @@ private func temporaryDirectory(_ label: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("a3c-\(label)-\(UUID().uuidString)")
 }
 
+/// A checkpoint store in `run` and global parameters to save into it: a 3-action network's
+/// initial parameters with Adam.
+private func checkpointFixture(run: URL) -> (store: CheckpointStore, shared: SharedParameters) {
+    let network = ActorCriticNetwork(actionCount: 3, seed: 1)
+    let shared = SharedParameters(layout: network.layout, initialParameters: network.parameters,
+                                  optimizer: Adam(parameterCount: network.layout.totalCount))
+    return (CheckpointStore(runDirectory: run, keep: 5), shared)
+}
+
 /// A small run for a test environment: no GIFs, a fresh log directory (the caller removes it).
 private func testConfiguration(_ label: String, workers: Int, maxFrames: Int, rolloutLength: Int = 30) -> TrainingConfiguration {
     var configuration = TrainingConfiguration()
@@ -153,10 +162,7 @@ struct FaultToleranceTests {
     func damagedNewestCheckpoint() throws {
         let run = temporaryDirectory("ckpt")
         defer { try? FileManager.default.removeItem(at: run) }
-        let network = ActorCriticNetwork(actionCount: 3, seed: 1)
-        let shared = SharedParameters(layout: network.layout, initialParameters: network.parameters,
-                                      optimizer: Adam(parameterCount: network.layout.totalCount))
-        let store = CheckpointStore(runDirectory: run, keep: 5)
+        let (store, shared) = checkpointFixture(run: run)
         var counters = TrainingStatistics.Counters()
         counters.frames = 1000
         try store.save(shared: shared, counters: counters, isBest: false, metadata: [:])
@@ -183,10 +189,7 @@ struct FaultToleranceTests {
     func interruptedBestSwap() throws {
         let run = temporaryDirectory("best-swap")
         defer { try? FileManager.default.removeItem(at: run) }
-        let network = ActorCriticNetwork(actionCount: 3, seed: 1)
-        let shared = SharedParameters(layout: network.layout, initialParameters: network.parameters,
-                                      optimizer: Adam(parameterCount: network.layout.totalCount))
-        let store = CheckpointStore(runDirectory: run, keep: 5)
+        let (store, shared) = checkpointFixture(run: run)
         var counters = TrainingStatistics.Counters()
         counters.frames = 1000
         try store.save(shared: shared, counters: counters, isBest: true, metadata: [:])
