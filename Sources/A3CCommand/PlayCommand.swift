@@ -16,11 +16,16 @@ struct PlayerOptions: ParsableArguments {
     @Option(help: "Seed of the episodes: episode i's engine and action sampling, whatever the thread count.")
     var seed: UInt64 = 12345
 
-    @Option(help: "Threads playing episodes at once, each with its own engine. (default: one per CPU core)")
-    var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads playing episodes at once, each with its own engine. (default: one per CPU core, \(ProcessInfo.processInfo.activeProcessorCount) here)")
+    var workers: Int?
+
+    /// `--workers`, or one thread per CPU core.
+    var threads: Int { workers ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func validate() throws {
-        guard workers >= 1 && workers <= 256 else { throw ValidationError("--workers must be between 1 and 256, got \(workers)") }
+        if let workers, !(1...256).contains(workers) {
+            throw ValidationError("--workers must be between 1 and 256, got \(workers)")
+        }
     }
 }
 
@@ -50,7 +55,7 @@ struct PlayCommand: ParsableCommand {
         let player = try Player(source: options.source, preferBest: options.best)
         print("playing \(player.configuration.scenario) with \(player.checkpoint.path)")
         let metrics = player.configuration.metrics
-        let played = try player.play(episodes: episodes, greedy: options.greedy, seed: options.seed, threads: options.workers,
+        let played = try player.play(episodes: episodes, greedy: options.greedy, seed: options.seed, threads: options.threads,
                                      gif: gif.map { URL(fileURLWithPath: $0) }) { episode in
             var line = String(format: "episode %d: return %.1f, %d steps", episode.index + 1, episode.rawReturn, episode.length)
             for (metric, value) in zip(metrics, episode.metrics) {
@@ -89,7 +94,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         resetTerminationSignals()
         let player = try Player(source: options.source, preferBest: options.best)
-        let played = try player.play(episodes: episodes, greedy: options.greedy, seed: options.seed, threads: options.workers)
+        let played = try player.play(episodes: episodes, greedy: options.greedy, seed: options.seed, threads: options.threads)
         let evaluation = Evaluation(episodes: played, configuration: player.configuration, checkpoint: player.checkpoint,
                                     greedy: options.greedy, seed: options.seed)
         if json { try printJSON(evaluation); return }
