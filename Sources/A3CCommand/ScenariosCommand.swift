@@ -103,7 +103,7 @@ struct ScenariosCommand: ParsableCommand {
             ("metrics", preset.metrics.map { "\($0.columnName) = \($0.definition)" }.joined(separator: "; ")),
         ]
         if let shaping = preset.recommendedShaping {
-            lines.append(("shaping", "opt-in, needed to learn it in 20 minutes: --reward-shaping \(shaping.rawValue) (\(shaping.definition))"))
+            lines.append(("shaping", "opt-in, recommended for the learning suite's 20 minutes: --reward-shaping \(shaping.rawValue) (\(shaping.definition))"))
         }
         lines += [
             ("reference", preset.reference.score),

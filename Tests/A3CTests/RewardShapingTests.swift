@@ -66,34 +66,48 @@ struct RewardShapingTests {
     /// A real run of `scenario` with `scheme`: every episode's shaped return must be the raw one
     /// times the preset's `scale` plus a whole number of `unit` bonuses, of the sign of `unit`
     /// (this fails if the scheme's game variables cannot be read, or the worker drops the bonus).
-    private func expectWholeBonuses(scenario: String, _ scheme: RewardShaping, metric: ScoreMetric, scale: Double, unit: Double) throws {
+    private func expectWholeBonuses(scenario: String, _ scheme: RewardShaping, metrics: [ScoreMetric], scale: Double, unit: Double) throws {
         try withTrainedRun(["--scenario", scenario, "--reward-shaping", scheme.rawValue, "--max-frames", "5000",
                             "--workers", "1", "--envs-per-worker", "2", "--gif-every", "0"]) { run in
             let rows = try CSVReader.read(run.appendingPathComponent(RunDirectory.episodesFile))
-            #expect(rows.first == RunDirectory.episodesHeader(metrics: [metric], shaped: true))
+            #expect(rows.first == RunDirectory.episodesHeader(metrics: metrics, shaped: true))
             #expect(rows.count >= 2, "\(rows)")
             for row in rows.dropFirst() {
-                let raw = try #require(Double(row[4])), shaped = try #require(Double(row[7]))
+                let raw = try #require(Double(row[4])), shaped = try #require(row.last.flatMap(Double.init))
                 let bonuses = (shaped - scale * raw) / unit
-                #expect(bonuses >= 1 && abs(bonuses - bonuses.rounded()) < 1e-3, "\(row): \(bonuses) bonuses")
+                // 0.01 of a bonus: the CSV keeps 6 significant digits of a Float sum.
+                #expect(bonuses >= 1 && abs(bonuses - bonuses.rounded()) < 0.01, "\(row): \(bonuses) bonuses")
             }
         }
     }
 
     @Test("exploration on the real engine: my_way_home's episodes earn a bonus from POSITION_X and POSITION_Y, in steps of 0.05")
     func explorationOnTheEngine() throws {
-        try expectWholeBonuses(scenario: "my_way_home", .exploration, metric: .success, scale: 5, unit: RewardShaping.explorationBonus)
+        try expectWholeBonuses(scenario: "my_way_home", .exploration, metrics: [.success], scale: 5, unit: RewardShaping.explorationBonus)
     }
 
     @Test("ammunition on the real engine: defend_the_center's episodes pay for the rounds fired, read from AMMO2")
     func ammunitionOnTheEngine() throws {
-        try expectWholeBonuses(scenario: "defend_the_center", .ammunition, metric: .kills, scale: 1, unit: -RewardShaping.ammunitionPenalty)
+        try expectWholeBonuses(scenario: "defend_the_center", .ammunition, metrics: [.kills], scale: 1, unit: -RewardShaping.ammunitionPenalty)
     }
 
-    @Test("the presets that recommend a shaping: ammunition for defend_the_center, health for the gathering maps, exploration for my_way_home")
+    @Test("damage: minus the penalty for each point of HEALTH lost down to 0, from the episode's start on; a medikit earns nothing")
+    func damagePenalty() throws {
+        let health: [[String: Double]] = [100, 100, 79, 79, 37, 58, -131].map { ["HEALTH": $0] }
+        let penalty = RewardShaping.damagePenalty
+        let expected = [0, -21 * penalty, 0, -42 * penalty, 0, -58 * penalty]
+        for (bonus, wanted) in zip(try bonuses(.damage, health), expected) { #expect(abs(bonus - wanted) < 1e-12) }
+    }
+
+    @Test("damage on the real engine: take_cover's episodes pay for the health lost, read from HEALTH")
+    func damageOnTheEngine() throws {
+        try expectWholeBonuses(scenario: "take_cover", .damage, metrics: [.survivalTics, .reachedTimeout], scale: 0.01, unit: -RewardShaping.damagePenalty)
+    }
+
+    @Test("the presets that recommend a shaping: ammunition for defend_the_center, health for the gathering maps, damage for take_cover, exploration for my_way_home")
     func recommendedShaping() {
         let recommended = ScenarioPreset.all.compactMap { preset in preset.recommendedShaping.map { "\(preset.name): \($0)" } }
-        #expect(recommended == ["defend_the_center: ammunition", "health_gathering: health", "health_gathering_supreme: health", "my_way_home: exploration"])
+        #expect(recommended == ["defend_the_center: ammunition", "health_gathering: health", "health_gathering_supreme: health", "take_cover: damage", "my_way_home: exploration"])
     }
 
     @Test("the worker learns from scaled rewards plus the bonus; episodes.csv keeps the raw return and logs the shaped one")
