@@ -1,7 +1,8 @@
 import ViZDoom
 
 /// A documented reward shaping scheme, opt-in (`--reward-shaping NAME`), for scenarios the agent
-/// cannot learn within the learning suite's budget from their own rewards alone.
+/// cannot learn, or not well enough for issue 9's floor (take_cover), within the learning suite's
+/// budget from their own rewards alone.
 ///
 /// Shaping changes only what the agent learns from: the score everywhere (progress line,
 /// `Perf/Reward`, `raw_return`, `a3c eval`) stays the scenario's own return, and the return the
