@@ -47,8 +47,8 @@ public struct ScenarioPreset: Sendable, Equatable {
     public let reference: ReferenceScore
 
     /// The reward shaping this scenario needs, within the learning suite's budget, to be learned or to
-    /// reach issue 9's floor; opt-in with `--reward-shaping` (see `RewardShaping` for why); nil for
-    /// most (set by defend_the_center, the gathering maps, take_cover and my_way_home).
+    /// reach issue 9's floor; opt-in with `--reward-shaping` (see `RewardShaping` for why); nil
+    /// where none is needed (`a3c scenarios` lists which presets set one).
     public var recommendedShaping: RewardShaping? = nil
     /// The learning-rate schedule (`--lr-schedule`): constant, the seed's, unless a preset found a
     /// constant rate undoing what the agent had learned within 20 minutes (take_cover,
