@@ -7,8 +7,8 @@
 //   _ViZDoomShim  C API over the ViZDoom C++ client library (built by scripts/bootstrap into .deps/)
 //   ViZDoom       typed Swift API: DoomGame, scenarios, buttons, frame preprocessing
 //   _CBLAS        system library: Debian's OpenBLAS (cblas.h)
-//   _NeuralKernels  C kernels: element-wise loops (optimizers, activations, LSTM cell, sums) with
-//                   AVX-512/AVX2/scalar variants, the acting step's direct convolution and few-rows dense
+//   _NeuralKernels  C kernels: matrix products through Debian's oneDNN (dnnl_sgemm); element-wise loops
+//                   (optimizers, activations, LSTM cell, sums) with AVX-512/AVX2/scalar variants, the acting step's direct convolution and few-rows dense
 //                   product with AVX2+FMA/scalar variants (levels picked at run time), im2col/col2im
 //   NeuralCore    layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints
 //   Telemetry     TensorBoard event files, animated GIFs, CSV, SVG line charts
@@ -59,9 +59,11 @@ let package = Package(
         // Optimized in debug builds too (the tests train through it, like NeuralCore below); no FMA
         // contraction, so that its variants give bit-identical results (the few fused multiply-adds
         // are explicit: fmaf and _mm256_fmadd_ps); no errno from sqrtf, so that the scalar loops vectorize.
+        // Links Debian's oneDNN (libdnnl-dev, installed by scripts/bootstrap) for the matrix products (GEMM.c).
         .target(name: "_NeuralKernels",
                 cSettings: [.unsafeFlags(["-ffp-contract=off", "-fno-math-errno"]),
-                            .unsafeFlags(["-O2"], .when(configuration: .debug))]),
+                            .unsafeFlags(["-O2"], .when(configuration: .debug))],
+                linkerSettings: [.linkedLibrary("dnnl")]),
         // Optimized even in debug builds: the tests train real networks (the learning tests would
         // take minutes instead of seconds at -Onone), and this module is exercised, not stepped through.
         .target(name: "NeuralCore", dependencies: ["_CBLAS", "_NeuralKernels", "ThreadSafety"],

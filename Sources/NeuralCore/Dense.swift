@@ -13,7 +13,9 @@ import _NeuralKernels
 
 /// The most rows `denseForward` computes with `nk_dense_rows` rather than sgemm. For a few rows a
 /// general matrix product spends more time packing the weight (2.65 MB for fc) than multiplying:
-/// `a3c bench nn --batch 8` measured OpenBLAS's sgemm at 41 GFLOP/s on fc's 8 x 2592 x 256.
+/// OpenBLAS's sgemm ran fc's 8 x 2592 x 256 at 41 GFLOP/s; oneDNN's takes as long as `nk_dense_rows`
+/// at 1 and 2 rows and twice as long at 4 (docs/network-kernels.md), and would make a row's result
+/// depend on the batch.
 /// Also the most rows an `ActorCriticNetwork` acts on at once (`ActorCriticNetwork.maxRowsLimit`), so
 /// every forward of the trainer runs in `nk_dense_rows`.
 public let denseFewRows = 64

@@ -121,8 +121,8 @@ public func lstmBackward(dInput: UnsafeMutablePointer<Float>?, dWeightIH: Unsafe
         // dhPrev = dz W_hh for the step's rows (W_hh is (G, H)), then each row to its sequence's carry.
         let dz = UnsafePointer(dGates + first * gc)
         if rows == 1 {
-            _sgemv(transpose: true, m: gc, n: hs, a: weightHH, lda: hs, x: dz, beta: 0,
-                   y: dhNext + schedule.rowSequence[first] * hs)
+            _sgemm(transposeA: false, transposeB: false, m: 1, n: hs, k: gc, a: dz, lda: gc, b: weightHH, ldb: hs,
+                   beta: 0, c: dhNext + schedule.rowSequence[first] * hs, ldc: hs)
         } else {
             _sgemm(transposeA: false, transposeB: false, m: rows, n: hs, k: gc, a: dz, lda: gc, b: weightHH, ldb: hs,
                    beta: 0, c: dhPrevRows, ldc: hs)

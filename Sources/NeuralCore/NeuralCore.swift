@@ -1,15 +1,17 @@
 // NeuralCore: layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints.
-// The acting step's products (a few rows: direct convolutions, `nk_dense_rows`) and the element-wise
-// loops (Adam, RMSProp, ELU, sigmoid, tanh, the LSTM cell, sums) go to _NeuralKernels, C with AVX2
-// (+FMA) and, for the element-wise loops, AVX-512 variants chosen at run time; the backward pass's
-// matrix products over a whole rollout go to OpenBLAS (_CBLAS).
+// The acting step's products (a few rows: direct convolutions, `nk_dense_rows`), the convolutions'
+// weight gradients and the element-wise loops (Adam, RMSProp, ELU, sigmoid, tanh, the LSTM cell,
+// sums) go to _NeuralKernels, C with AVX-512, AVX2 (+FMA) and scalar variants chosen at run time; the
+// backward pass's other matrix products over a whole rollout go to oneDNN's sgemm (through
+// _NeuralKernels' nk_sgemm; docs/network-kernels.md has the measurements).
 //
 // Files, bottom up:
 //   FloatBuffer.swift            aligned Float storage owned by a final class
 //   ParameterLayout.swift        one flat buffer for all parameters, named views (offset + count)
 //   Random.swift                 seeded xoshiro256** + Box-Muller, Glorot and normalized-columns init
-//   BLAS.swift                   single-threaded OpenBLAS, row-major sgemm / sgemv wrappers
-//   Conv2D.swift                 conv2dForward (direct, nk_conv2d_forward) / conv2dBackward (im2col + sgemm)
+//   BLAS.swift                   row-major sgemm on one thread (oneDNN); OpenBLAS set to one thread
+//   InstructionSet.swift         the kernels' instruction set (scalar, AVX2, AVX-512): in use, lowering, peak
+//   Conv2D.swift                 conv2dForward (direct, nk_conv2d_forward) / conv2dBackward (direct weight gradient, sgemm + col2im)
 //   Dense.swift                  denseForward (nk_dense_rows up to denseFewRows rows) / denseBackward (sgemm)
 //   Activations.swift            ELU, softmax, log-softmax (forward and backward), sigmoid, tanh (forward)
 //   LSTM.swift                   LSTM cell over a batch of sequences with BPTT (gate order i, f, g, o)

@@ -616,6 +616,106 @@ NK_AVX2_FMA static void dense_rows_avx2(float *out, size_t ldo, const float *x, 
 #endif
 
 #if NK_X86
+// AVX-512 with the 8-lane arithmetic above: a 512-bit register holds TWO 8-lane accumulators, so
+// every (row, output) still runs the same chain of fused multiply-adds as in the scalar and AVX2
+// code, and the results stay bit-identical. Two ways to fill both halves:
+// - row pairs: rows r and r + 1 of x in the halves, one weight row broadcast to both (one load);
+// - output pairs, for a row left alone: the row broadcast to both halves, weight rows o and o + 1.
+#define NK_AVX512_DQ __attribute__((target("avx512f,avx512dq,avx2,fma")))
+
+NK_AVX512_DQ static inline __m512 nk_pair256(const float *low, const float *high) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(low)), _mm256_loadu_ps(high), 1);
+}
+
+/// A tile of 2 * RP rows (RP <= 2 row pairs) x U outputs (<= 8): RP * U accumulators; per 8 inputs
+/// RP row-pair loads and U weight broadcasts.
+NK_AVX512_DQ static inline __attribute__((always_inline)) void
+dense_row_pairs_avx512(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
+                       const float *bias, bool accumulate, size_t inputs, size_t o, const int RP, const int U) {
+    __m512 acc[2][8];
+    for (int p = 0; p < RP; p++) for (int u = 0; u < U; u++) acc[p][u] = _mm512_setzero_ps();
+    size_t k8 = inputs & ~(size_t)7;
+    for (size_t i = 0; i < k8; i += 8) {
+        __m512 xv[2];
+        for (int p = 0; p < RP; p++) xv[p] = nk_pair256(x + 2 * p * ldx + i, x + (2 * p + 1) * ldx + i);
+        for (int u = 0; u < U; u++) {
+            __m512 wv = _mm512_broadcast_f32x8(_mm256_loadu_ps(w + u * ldw + i));
+            for (int p = 0; p < RP; p++) acc[p][u] = _mm512_fmadd_ps(xv[p], wv, acc[p][u]);
+        }
+    }
+    for (int p = 0; p < RP; p++)
+        for (int u = 0; u < U; u++) {
+            float lanes[16];
+            _mm512_storeu_ps(lanes, acc[p][u]);
+            for (int half = 0; half < 2; half++) {
+                size_t r = 2 * p + half;
+                dense_finish(out + r * ldo + u, lanes + 8 * half, x + r * ldx, w + u * ldw, k8, inputs, bias,
+                             accumulate, o + u);
+            }
+        }
+}
+
+/// One row x 2 * UP outputs (UP <= 4 output pairs): UP accumulators; per 8 inputs one row broadcast
+/// and UP weight-pair loads.
+NK_AVX512_DQ static inline __attribute__((always_inline)) void
+dense_output_pairs_avx512(float *out, const float *x, const float *w, size_t ldw, const float *bias, bool accumulate,
+                          size_t inputs, size_t o, const int UP) {
+    __m512 acc[4];
+    for (int u = 0; u < UP; u++) acc[u] = _mm512_setzero_ps();
+    size_t k8 = inputs & ~(size_t)7;
+    for (size_t i = 0; i < k8; i += 8) {
+        __m512 xv = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + i));
+        for (int u = 0; u < UP; u++)
+            acc[u] = _mm512_fmadd_ps(xv, nk_pair256(w + 2 * u * ldw + i, w + (2 * u + 1) * ldw + i), acc[u]);
+    }
+    for (int u = 0; u < UP; u++) {
+        float lanes[16];
+        _mm512_storeu_ps(lanes, acc[u]);
+        for (int half = 0; half < 2; half++) {
+            size_t j = 2 * u + half;
+            dense_finish(out + j, lanes + 8 * half, x, w + j * ldw, k8, inputs, bias, accumulate, o + j);
+        }
+    }
+}
+
+NK_AVX512_DQ static void dense_rows_avx512(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
+                                           size_t ldw, const float *bias, bool accumulate, size_t rows, size_t inputs,
+                                           size_t outputs) {
+    // Outputs outer (blocks of 8), rows inner: each block of weight rows is streamed once for all rows.
+    for (size_t o = 0; o < outputs; o += 8) {
+        size_t u = outputs - o < 8 ? outputs - o : 8;
+        const float *w_tile = w + o * ldw;
+        size_t r = 0;
+        for (; r + 2 <= rows; ) {
+            int pairs = rows - r >= 4 ? 2 : 1;
+            float *out_tile = out + r * ldo + o;
+            const float *x_tile = x + r * ldx;
+            #define NK_PAIRS(RP, U) dense_row_pairs_avx512(out_tile, ldo, x_tile, ldx, w_tile, ldw, bias, accumulate, inputs, o, RP, U)
+            #define NK_PAIRS_U(RP) switch (u) { case 8: NK_PAIRS(RP, 8); break; case 7: NK_PAIRS(RP, 7); break; \
+                case 6: NK_PAIRS(RP, 6); break; case 5: NK_PAIRS(RP, 5); break; case 4: NK_PAIRS(RP, 4); break; \
+                case 3: NK_PAIRS(RP, 3); break; case 2: NK_PAIRS(RP, 2); break; default: NK_PAIRS(RP, 1); break; }
+            if (pairs == 2) { NK_PAIRS_U(2) } else { NK_PAIRS_U(1) }
+            #undef NK_PAIRS_U
+            #undef NK_PAIRS
+            r += 2 * (size_t)pairs;
+        }
+        if (r < rows) {  // the last row alone: output pairs, and an odd output through the AVX2 tile
+            float *out_row = out + r * ldo + o;
+            const float *x_row = x + r * ldx;
+            size_t output_pairs = u / 2;
+            #define NK_OUTPUTS(UP) dense_output_pairs_avx512(out_row, x_row, w_tile, ldw, bias, accumulate, inputs, o, UP)
+            switch (output_pairs) { case 4: NK_OUTPUTS(4); break; case 3: NK_OUTPUTS(3); break;
+                                    case 2: NK_OUTPUTS(2); break; case 1: NK_OUTPUTS(1); break; default: break; }
+            #undef NK_OUTPUTS
+            if (u % 2)
+                dense_tile_avx2(out_row + u - 1, ldo, x_row, ldx, w_tile + (u - 1) * ldw, ldw, bias, accumulate, inputs,
+                                o + u - 1, 1, 1);
+        }
+    }
+}
+#endif
+
+#if NK_X86
 /// Whether the level in use is AVX2 or above and the CPU has FMA (every AVX2 CPU of note does).
 static bool nk_has_avx2_fma(void) {
     static int nk_fma = -1;  // whether the CPU has FMA, once known
@@ -627,11 +727,27 @@ static bool nk_has_avx2_fma(void) {
     }
     return nk_current_level() >= NK_LEVEL_AVX2 && fma;
 }
+
+/// Whether the level in use is AVX-512 and the CPU has AVX512DQ (for the 256-bit halves) and FMA.
+static bool nk_has_avx512_dq(void) {
+    static int nk_dq = -1;  // whether the CPU has AVX512DQ, once known
+    int dq = __atomic_load_n(&nk_dq, __ATOMIC_RELAXED);
+    if (dq < 0) {
+        __builtin_cpu_init();
+        dq = __builtin_cpu_supports("avx512dq") ? 1 : 0;
+        __atomic_store_n(&nk_dq, dq, __ATOMIC_RELAXED);
+    }
+    return nk_current_level() >= NK_LEVEL_AVX512 && dq && nk_has_avx2_fma();
+}
 #endif
 
 void nk_dense_rows(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
                    const float *bias, bool accumulate, size_t rows, size_t inputs, size_t outputs) {
 #if NK_X86
+    if (nk_has_avx512_dq()) {
+        dense_rows_avx512(out, ldo, x, ldx, w, ldw, bias, accumulate, rows, inputs, outputs);
+        return;
+    }
     if (nk_has_avx2_fma()) {
         dense_rows_avx2(out, ldo, x, ldx, w, ldw, bias, accumulate, rows, inputs, outputs);
         return;
@@ -756,12 +872,86 @@ NK_AVX2_FMA static void conv2d_forward_avx2(float *out, size_t ocs, const float 
 }
 #endif
 
+#if NK_X86
+/// AVX-512: P pixels (<= 10) of one output row x 16 * CB output channels (CB <= 2 blocks of 16): P * CB
+/// accumulators; per tap CB weight vectors and P broadcast inputs. The same chains as the AVX2 tile.
+NK_AVX512_DQ static inline __attribute__((always_inline)) void
+conv_tile_avx512(float *out, size_t ocs, const float *in, size_t ics, const float *wt, size_t out_channels,
+                 const float *bias, size_t o0, size_t channels, size_t width, size_t kh, size_t kw, size_t stride,
+                 const int P, const int CB) {
+    __m512 acc[10][2];
+    for (int b = 0; b < CB; b++) {
+        __m512 start = bias ? _mm512_loadu_ps(bias + o0 + 16 * b) : _mm512_setzero_ps();
+        for (int q = 0; q < P; q++) acc[q][b] = start;
+    }
+    size_t tap = 0;
+    for (size_t c = 0; c < channels; c++)
+        for (size_t ky = 0; ky < kh; ky++) {
+            const float *row = in + c * ics + ky * width;
+            for (size_t kx = 0; kx < kw; kx++, tap++) {
+                __m512 wv[2];
+                for (int b = 0; b < CB; b++) wv[b] = _mm512_loadu_ps(wt + tap * out_channels + o0 + 16 * b);
+                for (int q = 0; q < P; q++) {
+                    __m512 x = _mm512_set1_ps(row[q * stride + kx]);
+                    for (int b = 0; b < CB; b++) acc[q][b] = _mm512_fmadd_ps(x, wv[b], acc[q][b]);
+                }
+            }
+        }
+    for (int q = 0; q < P; q++)
+        for (int b = 0; b < CB; b++) {
+            float lanes[16];
+            _mm512_storeu_ps(lanes, acc[q][b]);
+            for (int j = 0; j < 16; j++) out[(o0 + 16 * b + j) * ocs + q] = lanes[j];
+        }
+}
+
+NK_AVX512_DQ static void conv2d_forward_avx512(float *out, size_t ocs, const float *input, size_t ics,
+                                               const float *weight, const float *bias, size_t batch, size_t channels,
+                                               size_t height, size_t width, size_t out_channels, size_t kh, size_t kw,
+                                               size_t stride) {
+    size_t oh = (height - kh) / stride + 1, ow = (width - kw) / stride + 1, p = oh * ow, taps = channels * kh * kw;
+    float wt[NK_CONV_MAX_WEIGHTS];  // the weight transposed to (taps, O), as in the AVX2 version
+    for (size_t o = 0; o < out_channels; o++)
+        for (size_t t = 0; t < taps; t++) wt[t * out_channels + o] = weight[o * taps + t];
+    // Channel blocks of 32 (two registers) while they last, then 16; pixel tiles of up to 10, of equal
+    // size where the row allows (conv1's 20 = 2 x 10, conv2's 9 = 1 x 9).
+    size_t tiles = (ow + 9) / 10, block = (ow + tiles - 1) / tiles;
+    for (size_t n = 0; n < batch; n++)
+        for (size_t oy = 0; oy < oh; oy++)
+            for (size_t o0 = 0; o0 < out_channels; ) {
+                int cb = out_channels - o0 >= 32 ? 2 : 1;
+                for (size_t ox = 0; ox < ow; ox += block) {
+                    float *o_tile = out + n * p + oy * ow + ox;
+                    const float *in_tile = input + n * height * width + oy * stride * width + ox * stride;
+                    size_t left = ow - ox < block ? ow - ox : block;
+                    #define NK_CONV_TILE(P, CB) conv_tile_avx512(o_tile, ocs, in_tile, ics, wt, out_channels, bias, o0, channels, width, kh, kw, stride, P, CB)
+                    #define NK_CONV_TILE_P(CB) switch (left) { \
+                        case 10: NK_CONV_TILE(10, CB); break; case 9: NK_CONV_TILE(9, CB); break; \
+                        case 8: NK_CONV_TILE(8, CB); break; case 7: NK_CONV_TILE(7, CB); break; \
+                        case 6: NK_CONV_TILE(6, CB); break; case 5: NK_CONV_TILE(5, CB); break; \
+                        case 4: NK_CONV_TILE(4, CB); break; case 3: NK_CONV_TILE(3, CB); break; \
+                        case 2: NK_CONV_TILE(2, CB); break; default: NK_CONV_TILE(1, CB); break; }
+                    if (cb == 2) { NK_CONV_TILE_P(2) } else { NK_CONV_TILE_P(1) }
+                    #undef NK_CONV_TILE_P
+                    #undef NK_CONV_TILE
+                }
+                o0 += 16 * (size_t)cb;
+            }
+}
+#endif
+
 void nk_conv2d_forward(float *out, size_t out_channel_stride, const float *input, size_t channel_stride,
                        const float *weight, const float *bias, size_t batch, size_t channels,
                        size_t height, size_t width, size_t out_channels,
                        size_t kernel_height, size_t kernel_width, size_t stride) {
 #if NK_X86
-    if (nk_has_avx2_fma() && out_channels % 16 == 0 && out_channels * channels * kernel_height * kernel_width <= NK_CONV_MAX_WEIGHTS) {
+    bool fits = out_channels % 16 == 0 && out_channels * channels * kernel_height * kernel_width <= NK_CONV_MAX_WEIGHTS;
+    if (fits && nk_has_avx512_dq()) {
+        conv2d_forward_avx512(out, out_channel_stride, input, channel_stride, weight, bias, batch, channels, height,
+                              width, out_channels, kernel_height, kernel_width, stride);
+        return;
+    }
+    if (fits && nk_has_avx2_fma()) {
         conv2d_forward_avx2(out, out_channel_stride, input, channel_stride, weight, bias, batch, channels, height, width,
                             out_channels, kernel_height, kernel_width, stride);
         return;

@@ -239,11 +239,14 @@ struct KernelTests {
         }
     }
 
-    @Test("dense rows and direct convolution: every level bit-identical, and equal to the matrix products to rounding")
-    func denseRowsAndConvolution() {
+    /// Dense: 5 rows (a tile of 4 and a row alone), 37 inputs (a vector body and a tail), 7 outputs
+    /// (output pairs and one); 6 rows (tiles of 4 and 2) and 19 outputs (two blocks of 8 and a tail);
+    /// 1 row, 16 outputs (the single-row path only). Convolution: 16 output channels and 9 output
+    /// columns (one tile); 32 channels (two-register blocks) and 20 columns (two tiles of 10).
+    @Test("dense rows and direct convolution: every level bit-identical, and equal to the matrix products to rounding",
+          arguments: [(5, 37, 7, 16, 11, 20), (6, 40, 19, 32, 9, 42), (1, 24, 16, 16, 11, 20)])
+    func denseRowsAndConvolution(rows: Int, inputs: Int, outputs: Int, outChannels: Int, inHeight: Int, inWidth: Int) {
         var rng = Xoshiro256StarStar(seed: 31)
-        // Dense: 5 rows (a tile of 4 and a tail), 37 inputs (a vector body and a tail), 7 outputs (pairs and one).
-        let (rows, inputs, outputs) = (5, 37, 7)
         let x = randomBuffer(rows * inputs, rng: &rng), w = randomBuffer(outputs * inputs, rng: &rng)
         let bias = randomBuffer(outputs, rng: &rng), start = randomBuffer(rows * outputs, rng: &rng)
         for accumulate in [false, true] {
@@ -265,13 +268,14 @@ struct KernelTests {
             }
             #expect(worst < 1e-5, "dense rows differ from the reference by \(worst)")
             // One row alone gives the same bits as inside the batch.
-            let single = FloatBuffer(Array(start.array[(2 * outputs)..<(3 * outputs)]))
-            nk_dense_rows(single.pointer, outputs, x.pointer + 2 * inputs, inputs, w.pointer, inputs,
+            let row = rows / 2
+            let single = FloatBuffer(Array(start.array[(row * outputs)..<((row + 1) * outputs)]))
+            nk_dense_rows(single.pointer, outputs, x.pointer + row * inputs, inputs, w.pointer, inputs,
                           accumulate ? nil : bias.pointer, accumulate, 1, inputs, outputs)
-            #expect(bits(single.array) == bits(Array(results[0].result[(2 * outputs)..<(3 * outputs)])))
+            #expect(bits(single.array) == bits(Array(results[0].result[(row * outputs)..<((row + 1) * outputs)])))
         }
-        // Convolution with 16 output channels (the vector path) and 9 output columns (tiles of 3).
-        let shape = Conv2DShape(inChannels: 3, inHeight: 11, inWidth: 20, outChannels: 16, kernelHeight: 3, kernelWidth: 4, stride: 2)
+        let shape = Conv2DShape(inChannels: 3, inHeight: inHeight, inWidth: inWidth, outChannels: outChannels,
+                                kernelHeight: 3, kernelWidth: 4, stride: 2)
         let batch = 2, inputStride = batch * shape.inPixels + 3, outStride = batch * shape.outPixels + 5
         let input = randomBuffer(shape.inChannels * inputStride, rng: &rng)
         let weight = randomBuffer(shape.weightCount, rng: &rng), convBias = randomBuffer(shape.outChannels, rng: &rng)
@@ -296,5 +300,39 @@ struct KernelTests {
             }
         }
         #expect(worst < 1e-5, "direct convolution differs from im2col by \(worst)")
+    }
+
+    /// The network's two convolutions (conv1: 1 channel, 8x8 stride 4, 16 filters; conv2: 16 channels,
+    /// 4x4 stride 2, 32 filters, on smaller images) and one the vector variants do not take (3x3).
+    @Test("convolution weight gradient: every level bit-identical, and equal to im2col and a matrix product to rounding",
+          arguments: [(1, 28, 28, 16, 8, 4), (16, 10, 10, 32, 4, 2), (2, 9, 9, 16, 3, 2)])
+    func convolutionWeightGradient(channels: Int, height: Int, width: Int, outChannels: Int, kernel: Int, stride: Int) {
+        var rng = Xoshiro256StarStar(seed: 41)
+        let shape = Conv2DShape(inChannels: channels, inHeight: height, inWidth: width, outChannels: outChannels,
+                                kernelHeight: kernel, kernelWidth: kernel, stride: stride)
+        let batch = 3, inputStride = batch * shape.inPixels + 7, outStride = batch * shape.outPixels + 2
+        let np = batch * shape.outPixels
+        let input = randomBuffer(channels * inputStride, rng: &rng), dOut = randomBuffer(outChannels * outStride, rng: &rng)
+        let start = randomBuffer(shape.weightCount, rng: &rng)
+        let results = perLevel { () -> [Float] in
+            let dWeight = FloatBuffer(start.array), scratch = FloatBuffer(count: np * outChannels)
+            nk_conv2d_weight_gradient(dWeight.pointer, dOut.pointer, outStride, input.pointer, inputStride, scratch.pointer,
+                                      batch, channels, height, width, outChannels, kernel, kernel, stride)
+            return dWeight.array
+        }
+        for (level, out) in results { #expect(bits(out) == bits(results[0].result), "level \(level.rawValue)") }
+        let columns = FloatBuffer(count: shape.patchSize * np)
+        _im2col(columns: columns.pointer, columnsStride: np, input: input.pointer, inputChannelStride: inputStride,
+                batch: batch, shape: shape)
+        var worst = 0.0
+        for o in 0..<outChannels {
+            for k in 0..<shape.patchSize {
+                var sum = Double(start[o * shape.patchSize + k])
+                for j in 0..<np { sum += Double(dOut[o * outStride + j]) * Double(columns[k * np + j]) }
+                worst = max(worst, abs(sum - Double(results[0].result[o * shape.patchSize + k])))
+            }
+        }
+        print("convolution weight gradient \(shape.kernelHeight)x\(shape.kernelWidth): max difference \(worst)")
+        #expect(worst < 1e-4, "the direct weight gradient differs from im2col by \(worst)")
     }
 }

@@ -21,7 +21,8 @@ struct LayerGradientTests {
         let input = randomBuffer(shape.inChannels * inputStride, rng: &rng)
         let weight = randomBuffer(shape.weightCount, rng: &rng), bias = randomBuffer(shape.outChannels, rng: &rng)
         let upstream = randomBuffer(shape.outChannels * outputStride, rng: &rng)
-        let out = FloatBuffer(count: upstream.count), columns = FloatBuffer(count: shape.patchSize * columnsStride)
+        let out = FloatBuffer(count: upstream.count)
+        let columns = FloatBuffer(count: max(shape.patchSize, shape.outChannels) * columnsStride)
         func loss() -> Double {
             out.zero()
             conv2dForward(out: out.pointer, outputChannelStride: outputStride, input: input.pointer, inputChannelStride: inputStride,

@@ -8,7 +8,7 @@
 //
 // Why C: Swift compiles for baseline x86-64 (SSE2), so its loops run 4 floats at a time; these loops
 // (the optimizer over 1.2M parameters, the exp-based activations, the acting step's few-row products)
-// are the network's largest costs besides OpenBLAS's. A function with `__attribute__((target(...)))`
+// are the network's largest costs besides the matrix products. A function with `__attribute__((target(...)))`
 // may use wider instructions while the binary still runs on any x86-64 (and on other architectures,
 // where only the scalar code is built).
 //
@@ -153,6 +153,21 @@ void nk_conv2d_forward(float *out, size_t out_channel_stride, const float *input
                        size_t height, size_t width, size_t out_channels,
                        size_t kernel_height, size_t kernel_width, size_t stride);
 
+/// A convolution's weight gradient, computed directly (ConvolutionGradient.c), with no unrolled copy
+/// of the input; ACCUMULATES:
+///   d_weight[((o * C + c) * kh + ky) * kw + kx]
+///     += sum over n, oy, ox of d_out[o * out_channel_stride + n * oh * ow + oy * ow + ox]
+///                              * input[c * channel_stride + n * height * width + (oy * s + ky) * width + ox * s + kx]
+/// Each term sum is one chain of fused multiply-adds from 0 over (n, oy, ox) in that order, then added
+/// to d_weight, so the AVX-512 (16 output channels a register), AVX2 (8) and scalar (fmaf) variants are
+/// bit-identical. The vector variants take kernel widths 4 and 8 (this network's) with a multiple of 16
+/// (8) output channels; other shapes run the scalar one. scratch: batch * oh * ow * out_channels floats,
+/// which receive d_out transposed to (N, P, O).
+void nk_conv2d_weight_gradient(float *d_weight, const float *d_out, size_t out_channel_stride, const float *input,
+                               size_t channel_stride, float *scratch, size_t batch, size_t channels, size_t height,
+                               size_t width, size_t out_channels, size_t kernel_height, size_t kernel_width,
+                               size_t stride);
+
 /// col2im, im2col's adjoint: every entry of `columns` (the layout of `nk_im2col`) is ADDED to the
 /// input position it was copied from.
 void nk_col2im_accumulate(float *d_input, size_t channel_stride, const float *columns, size_t columns_stride,
@@ -170,6 +185,29 @@ void nk_col2im_accumulate(float *d_input, size_t channel_stride, const float *co
 void nk_im2col(float *columns, size_t columns_stride, const float *input, size_t channel_stride,
                size_t batch, size_t channels, size_t height, size_t width,
                size_t kernel_height, size_t kernel_width, size_t stride);
+
+// MARK: - Matrix products (GEMM.c)
+
+/// c[m, n] = alpha * op(a)[m, k] * op(b)[k, n] + beta * c[m, n], row-major with leading dimensions
+/// lda, ldb, ldc (op(x) = x^T when its transpose flag is set), by oneDNN's `dnnl_sgemm` (JIT-compiled
+/// for the CPU's widest instructions: AVX2, AVX-512) on the calling thread alone. Returns 0, or
+/// oneDNN's status when it refused the arguments (a programmer error: sizes or leading dimensions).
+/// Not bit-identical to OpenBLAS (another order of summation); deterministic for given sizes and CPU.
+int nk_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+             const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+
+/// Limits `nk_sgemm` to the instructions of `level` (SCALAR: SSE4.1, oneDNN's lowest; AVX2; AVX512: no
+/// limit), so that a benchmark can measure the AVX2 path on an AVX-512 machine. oneDNN takes this only
+/// before its first product in the process: returns 0 if taken, -1 if too late.
+int nk_sgemm_limit_level(nk_level level);
+
+// MARK: - The core's peak (Peak.c)
+
+/// The core's measured fused multiply-add throughput at `level` (lowered to the supported level), in
+/// GFLOP/s (2 flops per multiply-add per lane): 12 independent chains of vector FMAs in registers, the
+/// best of tries of about a millisecond over `seconds`. What the hardware can do on one thread, as a
+/// yardstick for the network's kernels (`a3c bench nn`); it reads no memory.
+double nk_fma_peak_gflops(nk_level level, double seconds);
 
 // MARK: - Reductions
 
