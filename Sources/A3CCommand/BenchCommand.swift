@@ -76,27 +76,38 @@ struct BenchNNCommand: ParsableCommand {
     @Option(help: "Environments acted on together (a worker's --envs-per-worker).")
     var batch = 1
 
+    @Option(help: "Instruction set of the network's kernels and oneDNN's products: avx512, avx2 or scalar (lowered to what the CPU has), to compare the paths on one machine. (default: the best the CPU has)")
+    var isa: String?
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func validate() throws {
         try validateBenchSeconds(seconds)
+        if let isa, InstructionSet(rawValue: isa.lowercased()) == nil {
+            throw ValidationError("--isa must be avx512, avx2 or scalar, got '\(isa)'")
+        }
         guard actions >= 1 else { throw ValidationError("--actions must be at least 1, got \(actions)") }
         guard rolloutLength >= 1 && rolloutLength <= 1000 else { throw ValidationError("--rollout-length must be between 1 and 1000, got \(rolloutLength)") }
         guard batch >= 1 && batch <= 64 else { throw ValidationError("--batch must be between 1 and 64, got \(batch)") }
     }
 
     func run() throws {
+        if let isa, let set = InstructionSet(rawValue: isa.lowercased()) { InstructionSet.limit(to: set) }
         let result = NetworkBenchmark.run(seconds: seconds, actionCount: actions, rolloutLength: rolloutLength,
                                           batch: batch, seed: 1)
         if json { try printJSON(result); return }
-        print(String(format: "bench nn (one thread, %d actions, batch %d, %d-step rollouts):", actions, batch, rolloutLength))
+        print(String(format: "bench nn (one thread, %d actions, batch %d, %d-step rollouts, %@ kernels):", actions, batch,
+                     rolloutLength, result.instructionSet))
         print(String(format: "  acting step:  %.1f us for %d envs = %.1f us per env (%.1f GFLOP/s)",
                      result.actStepMicroseconds, batch, result.actPerEnvironmentMicroseconds, result.actStepGFlops))
         print(String(format: "  update:       backward %.2f ms (%.1f GFLOP/s) + clip and Adam %.2f ms = %.1f us per env step",
                      result.backwardMilliseconds, result.backwardGFlops, result.optimizerMilliseconds,
                      result.updatePerStepMicroseconds))
         print(String(format: "  network cost: %.1f us per env step", result.actPerEnvironmentMicroseconds + result.updatePerStepMicroseconds))
+        print(String(format: "  work:         %.2f MFLOP acting + %.2f MFLOP backward per env step; the core's FMA peak (measured): %.0f GFLOP/s; acting at %.0f%%, backward at %.0f%% of it",
+                     result.actingFlopsPerStep * 1e-6, result.learningFlopsPerStep * 1e-6, result.peakGFlops,
+                     100 * result.actingFractionOfPeak, 100 * result.learningFractionOfPeak))
     }
 }
 

@@ -9,7 +9,8 @@
 // Per environment step: the acting step divided by E, and the update (backward + optimizer) divided by
 // T * E. Times are medians over the measured iterations (robust to other processes on a shared
 // machine). GFLOP/s counts 2 flops per multiply-add of the matrix products only (see
-// ActorCriticNetwork's cost model).
+// ActorCriticNetwork's cost model), and is set beside the core's peak measured in the same run
+// (`nk_fma_peak_gflops`: vector FMAs in registers at the instruction set in use).
 import Foundation
 
 /// The benchmark's numbers; `Codable` with snake_case JSON keys (`act_step_us`, `update_per_step_us`, ...).
@@ -34,6 +35,17 @@ public struct NetworkBenchmarkResult: Codable, Sendable, Hashable {
     public var updatePerStepMicroseconds: Double
     /// Number of trainable parameters.
     public var parameterCount: Int
+    /// Floating-point operations of the acting step, per environment (2 per multiply-add).
+    public var actingFlopsPerStep: Double
+    /// Floating-point operations of the backward pass, per environment step (per recorded slot).
+    public var learningFlopsPerStep: Double
+    /// The instruction set the network's kernels ran with: "avx512", "avx2" or "scalar".
+    public var instructionSet: String
+    /// The core's fused multiply-add peak at that instruction set, measured in the same run, GFLOP/s.
+    public var peakGFlops: Double
+    /// The acting step's and the backward pass's GFLOP/s as fractions of `peakGFlops`.
+    public var actingFractionOfPeak: Double
+    public var learningFractionOfPeak: Double
 
     enum CodingKeys: String, CodingKey {
         case actionCount = "action_count", rolloutLength = "rollout_length", batch
@@ -43,6 +55,9 @@ public struct NetworkBenchmarkResult: Codable, Sendable, Hashable {
         case optimizerMilliseconds = "optimizer_ms"
         case updatePerStepMicroseconds = "update_per_step_us"
         case parameterCount = "parameter_count"
+        case actingFlopsPerStep = "acting_flops_per_step", learningFlopsPerStep = "learning_flops_per_step"
+        case instructionSet = "instruction_set", peakGFlops = "peak_gflops"
+        case actingFractionOfPeak = "acting_fraction_of_peak", learningFractionOfPeak = "learning_fraction_of_peak"
     }
 }
 
@@ -101,13 +116,20 @@ public enum NetworkBenchmark {
             return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
         let actUs = median(actTimes), backwardUs = median(backwardTimes), optimizerUs = median(optimizerTimes)
+        let instructionSet = InstructionSet.current
+        let peak = instructionSet.measuredPeakGFlops()
+        let actGFlops = network.actingStepFlops * Double(batch) / actUs * 1e-3
+        let backwardGFlops = network.backwardFlops(slots: slots) / backwardUs * 1e-3
         return NetworkBenchmarkResult(
             actionCount: actionCount, rolloutLength: rolloutLength, batch: batch,
             actStepMicroseconds: actUs, actPerEnvironmentMicroseconds: actUs / Double(batch),
-            actStepGFlops: network.actingStepFlops * Double(batch) / actUs * 1e-3,
-            backwardMilliseconds: backwardUs / 1000, backwardGFlops: network.backwardFlops(slots: slots) / backwardUs * 1e-3,
+            actStepGFlops: actGFlops,
+            backwardMilliseconds: backwardUs / 1000, backwardGFlops: backwardGFlops,
             optimizerMilliseconds: optimizerUs / 1000,
             updatePerStepMicroseconds: (backwardUs + optimizerUs) / Double(slots),
-            parameterCount: network.layout.parameterCount)
+            parameterCount: network.layout.parameterCount,
+            actingFlopsPerStep: network.actingStepFlops, learningFlopsPerStep: network.backwardFlops(slots: 1),
+            instructionSet: instructionSet.rawValue, peakGFlops: peak,
+            actingFractionOfPeak: actGFlops / peak, learningFractionOfPeak: backwardGFlops / peak)
     }
 }
