@@ -102,7 +102,7 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dInputChannelSt
         }
     }
     // dWeight directly from dOut and the input (`nk_conv2d_weight_gradient`), with `columns` as scratch
-    // for dOut transposed: 2.4-4.6x faster than im2col + one sgemm (docs/network-kernels.md).
+    // for dOut transposed: 2.4-3.2x faster than im2col + one sgemm (docs/network-kernels.md).
     nk_conv2d_weight_gradient(dWeight, dOut, outputChannelStride, input, inputChannelStride, columns, batch,
                               shape.inChannels, shape.inHeight, shape.inWidth, shape.outChannels,
                               shape.kernelHeight, shape.kernelWidth, shape.stride)

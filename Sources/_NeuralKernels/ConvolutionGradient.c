@@ -15,10 +15,15 @@ typedef struct {
 } nk_grad_shape;
 
 static void nk_transpose_d_out(float *scratch, const float *d_out, size_t ocs, nk_grad_shape s) {
+    // Blocks of 64 positions: each channel's run is read in order, each position's channels written
+    // together while its cache line is held.
     size_t positions = s.batch * s.p;
-    for (size_t o = 0; o < s.out_channels; o++) {
-        const float *source = d_out + o * ocs;
-        for (size_t j = 0; j < positions; j++) scratch[j * s.out_channels + o] = source[j];
+    for (size_t j0 = 0; j0 < positions; j0 += 64) {
+        size_t j1 = j0 + 64 < positions ? j0 + 64 : positions;
+        for (size_t o = 0; o < s.out_channels; o++) {
+            const float *source = d_out + o * ocs;
+            for (size_t j = j0; j < j1; j++) scratch[j * s.out_channels + o] = source[j];
+        }
     }
 }
 
