@@ -8,8 +8,9 @@
 //   ViZDoom       typed Swift API: DoomGame, scenarios, buttons, frame preprocessing
 //   _CBLAS        system library: Debian's OpenBLAS (cblas.h)
 //   _NeuralKernels  C kernels: matrix products through Debian's oneDNN (dnnl_sgemm); element-wise loops
-//                   (optimizers, activations, LSTM cell, sums) with AVX-512/AVX2/scalar variants, the acting step's direct convolution and few-rows dense
-//                   product with AVX2+FMA/scalar variants (levels picked at run time), im2col/col2im
+//                   (optimizers, activations, LSTM cell, sums), the acting step's direct convolution and
+//                   few-rows dense product, and the convolutions' weight gradients, each with
+//                   AVX-512/AVX2/scalar variants (levels picked at run time); im2col/col2im
 //   NeuralCore    layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints
 //   Telemetry     TensorBoard event files, animated GIFs, CSV, SVG line charts
 //   _COpenMPI     system library: Debian's Open MPI (mpi.h, libmpi), through pkg-config's ompi-c

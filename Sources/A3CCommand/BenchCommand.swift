@@ -93,7 +93,10 @@ struct BenchNNCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let isa, let set = InstructionSet(rawValue: isa.lowercased()) { InstructionSet.limit(to: set) }
+        if let isa, let set = InstructionSet(rawValue: isa.lowercased()), !InstructionSet.limit(to: set).matrixProductsLimited {
+            // Only if a product ran before this point (none does): the comparison would not be what it says.
+            throw ValidationError("--isa \(isa): oneDNN had already chosen its kernels; run bench nn in a process of its own")
+        }
         let result = NetworkBenchmark.run(seconds: seconds, actionCount: actions, rolloutLength: rolloutLength,
                                           batch: batch, seed: 1)
         if json { try printJSON(result); return }

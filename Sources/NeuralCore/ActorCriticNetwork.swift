@@ -131,8 +131,9 @@ public final class ActorCriticNetwork {
 
     deinit { actionBuffer.deallocate() }
 
-    /// Slots whose convolutions the backward pass unrolls at a time: 32 frames of conv1 patches are
-    /// 3.3 MB of scratch that stays in the cache from the unrolling to the matrix products.
+    /// Slots whose convolutions the backward pass runs at a time: the scratch of 32 frames (conv1's
+    /// input gradient and transposed output gradient, 1.6 MB; conv2's column matrix, 2.7 MB) stays in
+    /// the cache from one kernel to the next.
     static let backwardChunk = 32
 
     /// S, the slots of the activation buffers.
@@ -276,7 +277,7 @@ public final class ActorCriticNetwork {
     private func _forward(frames: UnsafePointer<Float>, firstSlot: Int, count n: Int) {
         let s = slots, h = Self.hiddenSize, actions = actionCount
         let c1 = Self.conv1, c2 = Self.conv2, p1 = c1.outPixels, p2 = c2.outPixels, frameSize = Self.frameSize
-        // The frames are kept: the backward pass unrolls them for conv1's weight gradient.
+        // The frames are kept: the backward pass reads them for conv1's weight gradient.
         let slotFrames = a.frames + firstSlot * frameSize
         slotFrames.update(from: frames, count: n * frameSize)
         // conv1 + ELU: (1, N, 84, 84) -> (16, N, 20, 20)
@@ -429,8 +430,8 @@ public final class ActorCriticNetwork {
             (a.dConv2Pre + offset).update(repeating: 0, count: total * p2)
             eluBackward(dInput: a.dConv2Pre + offset, dOut: a.dConv2Out + offset, out: a.conv2Out + offset, count: total * p2)
         }
-        // The convolutions, `chunk` slots at a time: each unrolls its input into the scratch (which stays
-        // in the cache for the products) instead of keeping an unrolled copy per slot.
+        // The convolutions, `chunk` slots at a time, through scratch that stays in the cache between
+        // the kernels (no unrolled copy of any input is kept per slot).
         let q = a.chunk
         for first in stride(from: 0, to: total, by: q) {
             let n = min(q, total - first)
@@ -438,7 +439,7 @@ public final class ActorCriticNetwork {
             for o in 0..<c1.outChannels { (a.dConv1Out + o * q * p1).update(repeating: 0, count: n * p1) }
             conv2dBackward(dInput: a.dConv1Out, dInputChannelStride: q * p1, dWeight: d.conv2Weight, dBias: d.conv2Bias,
                            dOut: a.dConv2Pre + first * p2, outputChannelStride: s * p2,
-                           input: a.conv1Out + first * p1, inputChannelStride: s * p1, columns: a.columns2,
+                           input: a.conv1Out + first * p1, inputChannelStride: s * p1, transposeScratch: a.transposedDConv2,
                            dColumns: a.dColumns2, columnsStride: q * p2, weight: p.conv2Weight, batch: n, shape: c2)
             // conv1: forward was conv1Out = elu(conv1(frames)); the frames need no gradient.
             for o in 0..<c1.outChannels {
@@ -450,7 +451,7 @@ public final class ActorCriticNetwork {
             conv2dBackward(dInput: nil, dInputChannelStride: 0, dWeight: d.conv1Weight, dBias: d.conv1Bias,
                            dOut: a.dConv1Pre, outputChannelStride: q * p1,
                            input: a.frames + first * Self.frameSize, inputChannelStride: c1.inPixels * n,
-                           columns: a.columns1, dColumns: nil, columnsStride: q * p1, weight: p.conv1Weight,
+                           transposeScratch: a.transposedDConv1, dColumns: nil, columnsStride: 0, weight: p.conv1Weight,
                            batch: n, shape: c1)
         }
         return terms

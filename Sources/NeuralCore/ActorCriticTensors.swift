@@ -40,11 +40,12 @@ public struct ActorCriticTensors {
 /// Every activation the backward pass needs, per slot, the gradients of the activations, and the
 /// scratch of the convolutions: one allocation carved into named buffers.
 ///
-/// The im2col matrices (the convolutions' inputs unrolled, 4 and 8 times larger than the activations
-/// they come from) are not kept per slot: acting convolves directly, and the backward pass unrolls
-/// the inputs `chunk` slots at a time into the scratch. That keeps a rollout's memory at ~124 KB a
-/// slot instead of ~370 KB, which matters more than the unrolling's cost: in training, engines and
-/// the other worker share the caches, and every byte a step writes comes back from memory.
+/// No im2col matrix (the convolutions' inputs unrolled, 4 and 8 times larger than the activations
+/// they come from) is kept: acting convolves directly, the weight gradients are computed directly from
+/// dOut transposed (`nk_conv2d_weight_gradient`), and only conv2's input gradient goes through a
+/// column matrix, `chunk` slots at a time. That keeps a rollout's memory at ~124 KB a slot instead of
+/// ~370 KB: in training, engines and the other worker share the caches, and every byte a step writes
+/// comes back from memory.
 struct ActorCriticActivations {
     /// Q, the slots the convolution scratch holds (the backward pass's chunk).
     let chunk: Int
@@ -80,9 +81,9 @@ struct ActorCriticActivations {
     let dConv2Pre: UnsafeMutablePointer<Float>     // (32, S, 81), before ELU
 
     // Convolution scratch for Q slots.
-    let columns1: UnsafeMutablePointer<Float>      // [K1, Q * P1]: im2col of the frames
-    let columns2: UnsafeMutablePointer<Float>      // [K2, Q * P2]: im2col of conv1Out
-    let dColumns2: UnsafeMutablePointer<Float>     // [K2, Q * P2]
+    let transposedDConv1: UnsafeMutablePointer<Float> // (Q, 400, 16): dConv1Pre transposed, for conv1's weight gradient
+    let transposedDConv2: UnsafeMutablePointer<Float> // (Q, 81, 32): dConv2Pre transposed, for conv2's weight gradient
+    let dColumns2: UnsafeMutablePointer<Float>     // [K2, Q * P2]: conv2's input gradient before col2im
     let dConv1Out: UnsafeMutablePointer<Float>     // (16, Q, 400), after ELU
     let dConv1Pre: UnsafeMutablePointer<Float>     // (16, Q, 400), before ELU
 
@@ -109,7 +110,7 @@ struct ActorCriticActivations {
         let oDLstmCarry = reserve(2 * sequences * h), oDLstmHPrevRows = reserve(e * h)
         let oDFcOut = reserve(s * h), oDFcPre = reserve(s * h), oDFcInput = reserve(s * flat)
         let oDConv2Out = reserve(conv2Size), oDConv2Pre = reserve(conv2Size)
-        let oColumns1 = reserve(c1.patchSize * q * c1.outPixels), oColumns2 = reserve(c2.patchSize * q * c2.outPixels)
+        let oTransposed1 = reserve(c1.outChannels * q * c1.outPixels), oTransposed2 = reserve(c2.outChannels * q * c2.outPixels)
         let oDColumns2 = reserve(c2.patchSize * q * c2.outPixels)
         let oDConv1Out = reserve(c1.outChannels * q * c1.outPixels), oDConv1Pre = reserve(c1.outChannels * q * c1.outPixels)
         storage = FloatBuffer(count: total)
@@ -123,7 +124,7 @@ struct ActorCriticActivations {
         dLstmCarry = base + oDLstmCarry; dLstmHPrevRows = base + oDLstmHPrevRows
         dFcOut = base + oDFcOut; dFcPre = base + oDFcPre; dFcInput = base + oDFcInput
         dConv2Out = base + oDConv2Out; dConv2Pre = base + oDConv2Pre
-        columns1 = base + oColumns1; columns2 = base + oColumns2; dColumns2 = base + oDColumns2
+        transposedDConv1 = base + oTransposed1; transposedDConv2 = base + oTransposed2; dColumns2 = base + oDColumns2
         dConv1Out = base + oDConv1Out; dConv1Pre = base + oDConv1Pre
     }
 }

@@ -6,10 +6,10 @@
 // thread's OpenMP team (oneDNN's threading) to one thread.
 //
 // Why oneDNN: measured on the backward pass's own shapes, single-threaded, on an AVX-512 machine
-// (docs/network-kernels.md), its JIT-compiled kernels were 1.1-3.7x faster than Debian's OpenBLAS on
+// (docs/network-kernels.md), its JIT-compiled kernels were 1.3-3.3x faster than Debian's OpenBLAS on
 // every product but one (conv1's weight gradient, now a kernel of ours, `nk_conv2d_weight_gradient`).
-// Debian's OpenBLAS 0.3.21 runs its AVX2 (Haswell) kernels on CPUs it does not know, or where
-// OPENBLAS_CORETYPE says so.
+// (OpenBLAS ran its AVX2 kernels there, as OPENBLAS_CORETYPE=Haswell told it; oneDNN picks its
+// kernels from the CPU alone.)
 //
 // Notation: C[M, N] = alpha * op(A) * op(B) + beta * C, all row-major with explicit leading
 // dimensions (the distance in floats between two rows).

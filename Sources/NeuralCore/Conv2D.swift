@@ -1,7 +1,9 @@
 // Conv2D: VALID padding, square-or-not kernel, equal stride in both directions, weights in PyTorch's
 // layout. The forward is a direct convolution (`nk_conv2d_forward`: it runs on an acting step's few
-// frames, where unrolling the input costs more than the products); the backward is im2col + one sgemm
-// per product (Darknet `backward_convolutional_layer`), over the many frames of a rollout.
+// frames, where unrolling the input costs more than the products). The backward, over the many frames
+// of a rollout: the weight gradient directly too (`nk_conv2d_weight_gradient`, from dOut transposed),
+// the input gradient as one sgemm into a column matrix and col2im (Darknet
+// `backward_convolutional_layer`).
 //
 // Legend:
 //   N = batch (frames), C = input channels, H, W = input height, width
@@ -84,26 +86,27 @@ public func conv2dForward(out: UnsafeMutablePointer<Float>, outputChannelStride:
 /// Pass dInput = nil when the input needs no gradient (the first layer), saving an sgemm and col2im.
 /// - input: the forward's input, (C, N, H, W), channels `inputChannelStride` apart.
 /// - dOut: (O, N, OH, OW), channels `outputChannelStride` apart.
-/// - columns: scratch of max(K, O) * columnsStride floats (columnsStride >= N*P), for dOut transposed
-///   for the weight gradient (N*P*O floats). dColumns: scratch [K, N*P], rows `columnsStride` apart (needed
-///   when dInput != nil). dInput shares the input's channel stride `dInputChannelStride`.
+/// - transposeScratch: scratch of N*P*O floats, for dOut transposed (the weight gradient's input).
+/// - dColumns: scratch [K, N*P], rows `columnsStride` apart (>= N*P), needed when dInput != nil.
+///   dInput shares the input's channel stride `dInputChannelStride`.
 public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dInputChannelStride: Int,
                            dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
                            dOut: UnsafePointer<Float>, outputChannelStride: Int,
                            input: UnsafePointer<Float>, inputChannelStride: Int,
-                           columns: UnsafeMutablePointer<Float>, dColumns: UnsafeMutablePointer<Float>?, columnsStride: Int,
+                           transposeScratch: UnsafeMutablePointer<Float>, dColumns: UnsafeMutablePointer<Float>?,
+                           columnsStride: Int,
                            weight: UnsafePointer<Float>, batch: Int, shape: Conv2DShape) {
     let np = batch * shape.outPixels
-    precondition(columnsStride >= np, "conv2dBackward: columns stride too small for batch \(batch)")
+    precondition(dInput == nil || columnsStride >= np, "conv2dBackward: columns stride too small for batch \(batch)")
     if let dBias {
         for o in 0..<shape.outChannels {
             // 64 partial sums (nk_sum): a single running sum was one dependent add per element.
             dBias[o] += nk_sum(dOut + o * outputChannelStride, np)
         }
     }
-    // dWeight directly from dOut and the input (`nk_conv2d_weight_gradient`), with `columns` as scratch
-    // for dOut transposed: 2.4-3.2x faster than im2col + one sgemm (docs/network-kernels.md).
-    nk_conv2d_weight_gradient(dWeight, dOut, outputChannelStride, input, inputChannelStride, columns, batch,
+    // dWeight directly from dOut and the input (`nk_conv2d_weight_gradient`): 2.4-3.2x faster than
+    // im2col + one sgemm (docs/network-kernels.md).
+    nk_conv2d_weight_gradient(dWeight, dOut, outputChannelStride, input, inputChannelStride, transposeScratch, batch,
                               shape.inChannels, shape.inHeight, shape.inWidth, shape.outChannels,
                               shape.kernelHeight, shape.kernelWidth, shape.stride)
     if let dInput {

@@ -12,12 +12,13 @@ public enum InstructionSet: String, CaseIterable, Sendable, Comparable {
     public static var supported: InstructionSet { InstructionSet(nk_supported_level()) }
 
     /// Lowers the kernels and oneDNN's products to `set` (or to the supported set, if lower), for a
-    /// benchmark that compares the paths on one machine; returns the set now in use by the kernels.
-    /// oneDNN takes the limit only before its first product in the process (`nk_sgemm_limit_level`).
+    /// benchmark that compares the paths on one machine. Returns the set now in use by the kernels,
+    /// and whether oneDNN took the limit: it does only before its first product in the process
+    /// (`nk_sgemm_limit_level`), so call this first.
     @discardableResult
-    public static func limit(to set: InstructionSet) -> InstructionSet {
-        nk_sgemm_limit_level(set.level)
-        return InstructionSet(nk_set_level(set.level))
+    public static func limit(to set: InstructionSet) -> (kernels: InstructionSet, matrixProductsLimited: Bool) {
+        let limited = nk_sgemm_limit_level(set.level) == 0
+        return (InstructionSet(nk_set_level(set.level)), limited)
     }
 
     /// The core's fused multiply-add peak at this set, GFLOP/s, measured over about `seconds`

@@ -2,6 +2,7 @@
 #include "_NeuralKernels.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <oneapi/dnnl/dnnl.h>
 
 // Debian's oneDNN is built with OpenMP, whose default team is one thread per core. Parallelism in
@@ -20,7 +21,16 @@ static void nk_make_thread_single(void) {
         __atomic_store_n(&looked_up, 1, __ATOMIC_RELEASE);
     }
     set_threads_function f = __atomic_load_n(&set_threads, __ATOMIC_RELAXED);
-    if (f) f(1);
+    if (f) {
+        f(1);
+    } else {
+        // A oneDNN built without OpenMP (sequential, or another runtime): nothing to set, but say so
+        // once, as a team per core on every worker would oversubscribe the cores.
+        static int warned = 0;
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+            fprintf(stderr, "warning: oneDNN's OpenMP runtime was not found (omp_set_num_threads); "
+                            "its matrix products use its default threading\n");
+    }
     nk_thread_is_single = true;
 }
 

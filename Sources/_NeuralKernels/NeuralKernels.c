@@ -3,10 +3,12 @@
 //   the same operations 8 or 16 lanes at a time and finish the last n mod 8 (16) elements with the
 //   scalar code; their dispatching entry points (NK_DISPATCH) are at the end of the file;
 // - nk_sum: one plain C body compiled once per level;
-// - nk_dense_rows and nk_conv2d_forward: a scalar version (fmaf) and an AVX2 + FMA version with the
-//   same fused operations in the same order, chosen in their entry points (nk_has_avx2_fma; no
-//   AVX-512 version);
+// - nk_dense_rows and nk_conv2d_forward: a scalar version (fmaf), an AVX2 + FMA version and an
+//   AVX-512 version (with AVX512DQ) with the same fused operations in the same order, chosen in their
+//   entry points (nk_has_avx512_dq, nk_has_avx2_fma);
 // - nk_im2col and nk_col2im_accumulate: one plain C version.
+// The matrix products (GEMM.c), the convolutions' weight gradients (ConvolutionGradient.c) and the
+// peak measurement (Peak.c) have files of their own.
 #include "_NeuralKernels.h"
 
 #include <math.h>

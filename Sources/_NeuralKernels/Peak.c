@@ -23,40 +23,34 @@ static double nk_seconds(void) {
     a4 = FMA(a4, x, y); a5 = FMA(a5, x, y); a6 = FMA(a6, x, y); a7 = FMA(a7, x, y); \
     a8 = FMA(a8, x, y); a9 = FMA(a9, x, y); a10 = FMA(a10, x, y); a11 = FMA(a11, x, y);
 
-#ifdef NK_PEAK_X86
-__attribute__((target("avx512f"))) static double nk_peak_avx512(long iterations, float *sink) {
-    __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-4f);
-    __m512 a0 = _mm512_set1_ps(0.f), a1 = _mm512_set1_ps(1.f), a2 = _mm512_set1_ps(2.f), a3 = _mm512_set1_ps(3.f);
-    __m512 a4 = _mm512_set1_ps(4.f), a5 = _mm512_set1_ps(5.f), a6 = _mm512_set1_ps(6.f), a7 = _mm512_set1_ps(7.f);
-    __m512 a8 = _mm512_set1_ps(8.f), a9 = _mm512_set1_ps(9.f), a10 = _mm512_set1_ps(10.f), a11 = _mm512_set1_ps(11.f);
-    double start = nk_seconds();
-    for (long i = 0; i < iterations; i++) { NK_PEAK_BODY(_mm512_fmadd_ps) NK_PEAK_BODY(_mm512_fmadd_ps) }
-    double elapsed = nk_seconds() - start;
-    __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                               _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)),
-                                             _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11))));
-    *sink = _mm512_reduce_add_ps(sum);
-    return (double)iterations * 24 * 16 * 2 / elapsed * 1e-9;
-}
+// One measuring function per vector width: the 12 accumulators set apart, two body lines per
+// iteration, then their sum stored (so that the compiler keeps every chain).
+#define NK_PEAK_FUNCTION(NAME, TARGET, VEC, SET1, FMA, ADD, STORE, LANES)                                   \
+    __attribute__((target(TARGET))) static double NAME(long iterations, float *sink) {                     \
+        VEC x = SET1(0.999f), y = SET1(1e-4f);                                                            \
+        VEC a0 = SET1(0.f), a1 = SET1(1.f), a2 = SET1(2.f), a3 = SET1(3.f), a4 = SET1(4.f), a5 = SET1(5.f); \
+        VEC a6 = SET1(6.f), a7 = SET1(7.f), a8 = SET1(8.f), a9 = SET1(9.f), a10 = SET1(10.f), a11 = SET1(11.f); \
+        double start = nk_seconds();                                                                      \
+        for (long i = 0; i < iterations; i++) { NK_PEAK_BODY(FMA) NK_PEAK_BODY(FMA) }                     \
+        double elapsed = nk_seconds() - start;                                                            \
+        VEC sum = ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(ADD(a4, a5), ADD(a6, a7)), ADD(ADD(a8, a9), ADD(a10, a11)))); \
+        float lanes[LANES];                                                                               \
+        STORE(lanes, sum);                                                                                \
+        *sink = lanes[0];                                                                                 \
+        return (double)iterations * 24 * LANES * 2 / elapsed * 1e-9;                                      \
+    }
 
-__attribute__((target("avx2,fma"))) static double nk_peak_avx2(long iterations, float *sink) {
-    __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-4f);
-    __m256 a0 = _mm256_set1_ps(0.f), a1 = _mm256_set1_ps(1.f), a2 = _mm256_set1_ps(2.f), a3 = _mm256_set1_ps(3.f);
-    __m256 a4 = _mm256_set1_ps(4.f), a5 = _mm256_set1_ps(5.f), a6 = _mm256_set1_ps(6.f), a7 = _mm256_set1_ps(7.f);
-    __m256 a8 = _mm256_set1_ps(8.f), a9 = _mm256_set1_ps(9.f), a10 = _mm256_set1_ps(10.f), a11 = _mm256_set1_ps(11.f);
-    double start = nk_seconds();
-    for (long i = 0; i < iterations; i++) { NK_PEAK_BODY(_mm256_fmadd_ps) NK_PEAK_BODY(_mm256_fmadd_ps) }
-    double elapsed = nk_seconds() - start;
-    __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                               _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)),
-                                             _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11))));
-    float lanes[8];
-    _mm256_storeu_ps(lanes, sum);
-    *sink = lanes[0];
-    return (double)iterations * 24 * 8 * 2 / elapsed * 1e-9;
-}
+#ifdef NK_PEAK_X86
+NK_PEAK_FUNCTION(nk_peak_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps, 16)
+NK_PEAK_FUNCTION(nk_peak_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps, 8)
+// The scalar level on x86-64: baseline SSE, 4 lanes, a multiply then an add (no FMA before AVX2),
+// which is what oneDNN's lowest kernels (SSE4.1) and the compiler's vectorized loops can use.
+#define NK_SSE_MULTIPLY_ADD(a, x, y) _mm_add_ps(_mm_mul_ps(a, x), y)
+NK_PEAK_FUNCTION(nk_peak_sse, "sse2", __m128, _mm_set1_ps, NK_SSE_MULTIPLY_ADD, _mm_add_ps, _mm_storeu_ps, 4)
 #endif
 
+// Elsewhere (aarch64: fmaf is one instruction) the scalar level is one lane of fmaf.
+#ifndef NK_PEAK_X86
 static double nk_peak_scalar(long iterations, float *sink) {
     float x = 0.999f, y = 1e-4f;
     float a0 = 0, a1 = 1, a2 = 2, a3 = 3, a4 = 4, a5 = 5, a6 = 6, a7 = 7, a8 = 8, a9 = 9, a10 = 10, a11 = 11;
@@ -66,13 +60,16 @@ static double nk_peak_scalar(long iterations, float *sink) {
     *sink = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
     return (double)iterations * 24 * 2 / elapsed * 1e-9;
 }
+#endif
 
 double nk_fma_peak_gflops(nk_level level, double seconds) {
     if (level > nk_supported_level()) level = nk_supported_level();
-    double (*measure)(long, float *) = nk_peak_scalar;
 #ifdef NK_PEAK_X86
+    double (*measure)(long, float *) = nk_peak_sse;
     if (level == NK_LEVEL_AVX512) measure = nk_peak_avx512;
     else if (level == NK_LEVEL_AVX2) measure = nk_peak_avx2;
+#else
+    double (*measure)(long, float *) = nk_peak_scalar;
 #endif
     volatile float sink_store;
     float sink = 0;

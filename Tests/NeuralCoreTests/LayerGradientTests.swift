@@ -21,8 +21,7 @@ struct LayerGradientTests {
         let input = randomBuffer(shape.inChannels * inputStride, rng: &rng)
         let weight = randomBuffer(shape.weightCount, rng: &rng), bias = randomBuffer(shape.outChannels, rng: &rng)
         let upstream = randomBuffer(shape.outChannels * outputStride, rng: &rng)
-        let out = FloatBuffer(count: upstream.count)
-        let columns = FloatBuffer(count: max(shape.patchSize, shape.outChannels) * columnsStride)
+        let out = FloatBuffer(count: upstream.count), scratch = FloatBuffer(count: shape.outChannels * columnsStride)
         func loss() -> Double {
             out.zero()
             conv2dForward(out: out.pointer, outputChannelStride: outputStride, input: input.pointer, inputChannelStride: inputStride,
@@ -31,12 +30,12 @@ struct LayerGradientTests {
         }
         _ = loss()
         let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count), dBias = FloatBuffer(count: bias.count)
-        let dColumns = FloatBuffer(count: columns.count)
+        let dColumns = FloatBuffer(count: shape.patchSize * columnsStride)
         // Padding entries of upstream must not matter: zero them (they are not outputs).
         for o in 0..<shape.outChannels { for i in (batch * shape.outPixels)..<outputStride { upstream.pointer[o * outputStride + i] = 0 } }
         conv2dBackward(dInput: dInput.pointer, dInputChannelStride: inputStride, dWeight: dWeight.pointer, dBias: dBias.pointer,
                        dOut: upstream.pointer, outputChannelStride: outputStride, input: input.pointer,
-                       inputChannelStride: inputStride, columns: columns.pointer, dColumns: dColumns.pointer,
+                       inputChannelStride: inputStride, transposeScratch: scratch.pointer, dColumns: dColumns.pointer,
                        columnsStride: columnsStride, weight: weight.pointer, batch: batch, shape: shape)
         #expect(maxGradientError("conv.weight", values: weight.pointer, analytic: dWeight.pointer, indices: Array(0..<weight.count), loss: loss) < Self.tolerance)
         #expect(maxGradientError("conv.bias", values: bias.pointer, analytic: dBias.pointer, indices: Array(0..<bias.count), loss: loss) < Self.tolerance)
@@ -47,7 +46,7 @@ struct LayerGradientTests {
         let once = dWeight.array
         conv2dBackward(dInput: nil, dInputChannelStride: 0, dWeight: dWeight.pointer, dBias: nil, dOut: upstream.pointer,
                        outputChannelStride: outputStride, input: input.pointer, inputChannelStride: inputStride,
-                       columns: columns.pointer, dColumns: nil, columnsStride: columnsStride,
+                       transposeScratch: scratch.pointer, dColumns: nil, columnsStride: columnsStride,
                        weight: weight.pointer, batch: batch, shape: shape)
         #expect(zip(once, dWeight.array).allSatisfy { abs(2 * $0 - $1) <= 1e-5 * max(1, abs($1)) })
     }

@@ -1,9 +1,11 @@
 // _NeuralKernels: NeuralCore's hot loops in C, with vector variants chosen at run time (the level is
 // detected once, `__builtin_cpu_supports`) and a portable scalar version that defines the results:
 // - element-wise kernels (optimizers, activations, the LSTM cell) and nk_sum: AVX-512, AVX2 and scalar;
-// - the acting step's products, nk_dense_rows and nk_conv2d_forward: AVX2 with FMA (used at level
-//   AVX2 or above when the CPU has FMA; nk_conv2d_forward also needs a multiple of 16 output channels
-//   and a weight of at most 8192 floats) and scalar;
+// - the acting step's products, nk_dense_rows and nk_conv2d_forward: AVX-512 (with AVX512DQ), AVX2
+//   with FMA (used at level AVX2 or above when the CPU has FMA; nk_conv2d_forward's vector variants
+//   also need a multiple of 16 output channels and a weight of at most 8192 floats) and scalar;
+// - the convolutions' weight gradients, nk_conv2d_weight_gradient: AVX-512, AVX2 with FMA and scalar;
+// - the matrix products, nk_sgemm: oneDNN's, which picks its own instructions (nk_sgemm_limit_level);
 // - nk_im2col and nk_col2im_accumulate: one plain C version (copies and adds, no variants).
 //
 // Why C: Swift compiles for baseline x86-64 (SSE2), so its loops run 4 floats at a time; these loops
@@ -134,7 +136,8 @@ void nk_lstm_cell_backward(float *d_gates, float *dc_next, const float *dh_next,
 /// every input row while it is in registers. Every (r, o) is computed the same way whatever the row
 /// count: 8 partial sums, lane l taking k = l mod 8 of the first k - k mod 8 terms and the last k mod 8
 /// terms in order, each term a fused multiply-add; then ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)),
-/// then init + sum. So a row's result does not depend on the other rows, and the AVX2 (+FMA) and scalar
+/// then init + sum. So a row's result does not depend on the other rows, and the AVX-512 (two 8-lane
+/// accumulators a register: two rows, or one row's two outputs), AVX2 (+FMA) and scalar
 /// (fmaf) variants are bit-identical.
 void nk_dense_rows(float *out, size_t ldo, const float *x, size_t ldx, const float *w, size_t ldw,
                    const float *bias, bool accumulate, size_t rows, size_t inputs, size_t outputs);
@@ -146,7 +149,8 @@ void nk_dense_rows(float *out, size_t ldo, const float *x, size_t ldx, const flo
 ///     = bias[o] + sum over c, ky, kx of weight[((o * C + c) * kh + ky) * kw + kx]
 ///                                     * input[c * channel_stride + n * height * width + (oy * s + ky) * width + ox * s + kx]
 /// Each output is one chain of fused multiply-adds from bias[o], over the taps in (c, ky, kx) order,
-/// so an image's result does not depend on the others and the AVX2 (+FMA; 16 output channels by up
+/// so an image's result does not depend on the others and the AVX-512 (16 or 32 output channels by up
+/// to 10 pixels in registers), AVX2 (+FMA; 16 output channels by up
 /// to 4 pixels in registers) and scalar (fmaf) variants are bit-identical.
 void nk_conv2d_forward(float *out, size_t out_channel_stride, const float *input, size_t channel_stride,
                        const float *weight, const float *bias, size_t batch, size_t channels,
@@ -205,7 +209,9 @@ int nk_sgemm_limit_level(nk_level level);
 
 /// The core's measured fused multiply-add throughput at `level` (lowered to the supported level), in
 /// GFLOP/s (2 flops per multiply-add per lane): 12 independent chains of vector FMAs in registers, the
-/// best of tries of about a millisecond over `seconds`. What the hardware can do on one thread, as a
+/// best of tries of about a millisecond over `seconds`. At the scalar level on x86-64, 4-lane SSE
+/// multiplies and adds (the baseline instructions, which oneDNN's lowest kernels still use); elsewhere
+/// one lane of fmaf. What the hardware can do on one thread, as a
 /// yardstick for the network's kernels (`a3c bench nn`); it reads no memory.
 double nk_fma_peak_gflops(nk_level level, double seconds);
 
