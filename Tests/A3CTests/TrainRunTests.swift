@@ -116,6 +116,32 @@ struct TrainRunTests {
         }
     }
 
+    @Test("bench nn --json: the work per step, GFLOP/s and the core's measured peak, at the best and a lowered instruction set")
+    func benchNetworkJSON() throws {
+        for extra in [[], ["--isa", "scalar"]] {
+            let result = try runA3C(["bench", "nn", "--seconds", "0.2", "--batch", "2", "--json"] + extra, timeout: 120)
+            #expect(result.status == 0, "\(result.output)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            // The cost model: conv1 0.82 + conv2 1.33 + fc 1.33 + LSTM 1.05 + heads 0.002 MFLOP per acting step.
+            #expect(json["acting_flops_per_step"] as? Double == 4_524_032)
+            #expect((json["learning_flops_per_step"] as? Double ?? 0) > 8e6)
+            let peak = json["peak_gflops"] as? Double ?? 0, acting = json["act_step_gflops"] as? Double ?? 0
+            #expect(peak > 0 && acting > 0, "\(json)")
+            let actingFraction = json["acting_fraction_of_peak"] as? Double ?? -1
+            #expect(abs(actingFraction - acting / peak) < 1e-9, "\(actingFraction) against \(acting / peak)")
+            // The peak is of the instructions the step may use, so neither step exceeds it (beyond noise).
+            for key in ["acting_fraction_of_peak", "learning_fraction_of_peak"] {
+                let fraction = json[key] as? Double ?? -1
+                #expect(fraction > 0 && fraction < 1.5, "\(key) = \(fraction) at \(extra)")
+            }
+            if extra.isEmpty {
+                #expect(["avx512", "avx2", "scalar"].contains(json["instruction_set"] as? String ?? ""))
+            } else {
+                #expect(json["instruction_set"] as? String == "scalar")
+            }
+        }
+    }
+
     @Test("bad invocations get a clear message and a non-zero exit", arguments: [
         (["train", "--workers", "0"], "--workers"),
         (["train", "--learning-rate", "-1"], "--learning-rate"),
@@ -135,6 +161,9 @@ struct TrainRunTests {
         (["play", "/tmp", "--episodes", "0"], "--episodes"),
         (["play", "/tmp", "--gif", "/nonexistent/x.gif"], "the folder of --gif, /nonexistent, does not exist"),
         (["bench", "train", "--max-minutes", "1"], "leave out --max-minutes and --max-frames"),
+        (["bench", "nn", "--isa", "sse9"], "--isa must be avx512, avx2 or scalar"),
+        (["chart", "/nonexistent/trace.csv"], "cannot read /nonexistent/trace.csv"),
+        (["chart", "/tmp/x.csv", "--output", "chart.png"], "--output must name a .svg file"),
     ])
     func badInvocations(arguments: [String], expected: String) throws {
         let result = try runA3C(arguments, timeout: 60)
