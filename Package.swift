@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "a3c", targets: ["A3CCommand"]),
         .library(name: "ViZDoom", targets: ["ViZDoom"]),
         .library(name: "NeuralCore", targets: ["NeuralCore"]),
+        .library(name: "Algorithms", targets: ["Algorithms"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -69,16 +70,20 @@ let package = Package(
         // take minutes instead of seconds at -Onone), and this module is exercised, not stepped through.
         .target(name: "NeuralCore", dependencies: ["_CBLAS", "_NeuralKernels", "ThreadSafety"],
                 swiftSettings: v5 + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Returns, advantages and losses (A3C, PPO, V-trace); optimized in debug builds like NeuralCore
+        // (the tests' training runs go through the losses).
+        .target(name: "Algorithms", dependencies: ["NeuralCore"],
+                swiftSettings: v5 + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Telemetry", dependencies: ["ThreadSafety"], swiftSettings: v5),
         .systemLibrary(name: "_COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "_MPIShim", dependencies: ["_COpenMPI"]),
         .target(name: "MessagePassing", dependencies: ["_MPIShim"], swiftSettings: v5),
-        .target(name: "A3C", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry", "MessagePassing"],
+        .target(name: "A3C", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "MessagePassing"],
                 swiftSettings: v5),
         .executableTarget(
             name: "A3CCommand",
             dependencies: [
-                "A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry", "MessagePassing",
+                "A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -88,10 +93,14 @@ let package = Package(
         // Readers of what Telemetry writes (event files, GIFs), for the tests of Telemetry and of the trainer (not shipped).
         .target(name: "TelemetryTestSupport", dependencies: ["Telemetry"], path: "Tests/TelemetryTestSupport", swiftSettings: v5),
         .testTarget(name: "ViZDoomTests", dependencies: ["ViZDoom", "ThreadSafety", "A3CTestSupport"], swiftSettings: v5),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "_NeuralKernels"], swiftSettings: v5),
+        // Random buffers and the finite-difference gradient checker of the NeuralCore and Algorithms tests (not shipped).
+        .target(name: "GradientCheckSupport", dependencies: ["NeuralCore"], path: "Tests/GradientCheckSupport", swiftSettings: v5),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "_NeuralKernels", "Algorithms", "GradientCheckSupport"],
+                    swiftSettings: v5),
+        .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralCore", "GradientCheckSupport"], swiftSettings: v5),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TelemetryTestSupport"], swiftSettings: v5),
         .testTarget(name: "MessagePassingTests", dependencies: ["MessagePassing", "_MPIShim", "A3CTestSupport"], swiftSettings: v5),
-        .testTarget(name: "A3CTests", dependencies: ["A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Telemetry", "A3CTestSupport",
+        .testTarget(name: "A3CTests", dependencies: ["A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "A3CTestSupport",
                                                 "TelemetryTestSupport"],
                     swiftSettings: v5),
     ],

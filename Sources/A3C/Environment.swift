@@ -29,11 +29,16 @@ public protocol Environment: AnyObject {
     /// environment was given them; nil where one cannot be computed. Call it after the `step` that
     /// finished the episode, before `reset`.
     func finishedEpisodeMetrics() throws -> [Double?]
+    /// Whether the episode that has just finished was ended by its timeout, the player alive (see
+    /// `EpisodeOutcome.reachedTimeout`). Call it after the `step` that finished the episode.
+    func finishedEpisodeReachedTimeout() throws -> Bool
 }
 
 extension Environment {
     /// No metrics beyond the return (test environments).
     public func finishedEpisodeMetrics() throws -> [Double?] { [] }
+    /// No timeout (test environments).
+    public func finishedEpisodeReachedTimeout() throws -> Bool { false }
     /// No shaping (test environments).
     public var lastShapingBonus: Double { 0 }
 }
@@ -121,6 +126,12 @@ public final class DoomEnvironment: Environment {
         for variable in metrics.gameVariables { variables[variable] = try game.gameVariable(variable) }
         return EpisodeOutcome(tics: try game.episodeTime(), startTime: game.episodeStartTime, timeout: game.episodeTimeout,
                               playerDead: try game.isPlayerDead, rawReturn: episodeReturn, lastGameVariables: variables)
+    }
+
+    public func finishedEpisodeReachedTimeout() throws -> Bool {
+        guard game.episodeTimeout > 0 else { return false }
+        return EpisodeOutcome(tics: try game.episodeTime(), startTime: game.episodeStartTime, timeout: game.episodeTimeout,
+                              playerDead: try game.isPlayerDead, rawReturn: episodeReturn).reachedTimeout
     }
 
     public func finishedEpisodeMetrics() throws -> [Double?] {

@@ -162,9 +162,26 @@ public struct Evaluation: Codable, Sendable, Equatable {
     public var meanLength: Double
     /// Each score metric's mean over the episodes that have a value (for 0/1 metrics: the share).
     public var metrics: [String: Double]
+    /// Every episode in the order played (`episode_list`), so that two runs or two algorithms can be
+    /// compared episode by episode (a t-test, a bootstrap interval); nil in evaluations written
+    /// before it was kept.
+    public var episodeList: [EvaluatedEpisode]?
+
+    /// One episode of an evaluation: its raw return, its length in steps, and each score metric by
+    /// column name (null where it could not be computed).
+    public struct EvaluatedEpisode: Codable, Sendable, Equatable {
+        public var rawReturn: Double
+        public var length: Int
+        public var metrics: [String: Double?]
+
+        enum CodingKeys: String, CodingKey {
+            case rawReturn = "return", length, metrics
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case scenario, checkpoint, greedy, seed, episodes, metrics
+        case episodeList = "episode_list"
         case meanReturn = "mean_return", stdReturn = "std_return", minReturn = "min_return", maxReturn = "max_return"
         case confidenceLow = "ci95_low", confidenceHigh = "ci95_high", meanLength = "mean_length"
     }
@@ -194,5 +211,12 @@ public struct Evaluation: Codable, Sendable, Equatable {
             if !values.isEmpty { metrics[metric.columnName] = values.reduce(0, +) / Double(values.count) }
         }
         self.metrics = metrics
+        episodeList = played.map { episode in
+            var values: [String: Double?] = [:]
+            for (index, metric) in configuration.metrics.enumerated() {
+                values[metric.columnName] = episode.metrics.indices.contains(index) ? episode.metrics[index] : nil
+            }
+            return EvaluatedEpisode(rawReturn: episode.rawReturn, length: episode.length, metrics: values)
+        }
     }
 }

@@ -73,6 +73,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// from its last steps: if a stop or an engine failure drops that rollout, the episode stays
     /// counted and its last steps do not.
     public var rolloutsCrossEpisodes = false
+    /// Whether an episode its timeout ended is learned as cut, not as ended (`--time-limit-bootstrap`,
+    /// on by default): its returns continue from the critic's value of its last state instead of 0
+    /// (Pardo et al. 2018, "Time Limits in Reinforcement Learning"; see `RolloutEnd`). Nothing in a
+    /// frame tells the time, so learning a timeout as a death teaches the critic that states are worth
+    /// less for no reason it can see. Off (`--no-time-limit-bootstrap`) learns it as a death, as the
+    /// seed and this trainer did before; a config.json written without the setting reads as off, so
+    /// that earlier runs resume and reproduce as they were trained.
+    public var timeLimitBootstrap = true
     /// Discount factor gamma.
     public var gamma: Float = 0.99
     /// GAE lambda; 1 gives the seed's discounted TD residuals (n-step advantages).
@@ -181,6 +189,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try read(.workers, &d.workers); try read(.envsPerWorker, &d.envsPerWorker)
         try read(.maxFrames, &d.maxFrames); try read(.maxMinutes, &d.maxMinutes); try read(.seed, &d.seed)
         try read(.rolloutLength, &d.rolloutLength); try read(.rolloutsCrossEpisodes, &d.rolloutsCrossEpisodes)
+        d.timeLimitBootstrap = try c.decodeIfPresent(Bool.self, forKey: .timeLimitBootstrap) ?? false
         try read(.gamma, &d.gamma); try read(.gaeLambda, &d.gaeLambda)
         try read(.learningRate, &d.learningRate); try read(.learningRateSchedule, &d.learningRateSchedule)
         try read(.optimizer, &d.optimizer)

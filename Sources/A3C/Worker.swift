@@ -1,4 +1,5 @@
 import Foundation
+import Algorithms
 import NeuralCore
 import Telemetry
 import ViZDoom
@@ -50,7 +51,7 @@ public protocol WorkerReporter: AnyObject {
 ///             state; one batched forward pass acts for all environments still playing
 ///             (with `rolloutsCrossEpisodes`: t_max steps each, an ended episode followed at once by
 ///             the next, its LSTM state zeroed and its steps a new sequence of the rollout)
-///         R = 0 for an environment whose episode ended, else V(s_T) (bootstrap)
+///         R = 0 for an environment whose episode ended (V(s_{T-1}) if its timeout ended it), else V(s_T)
 ///         compute returns and advantages per environment; accumulate gradients of the summed A3C loss
 ///         apply them to the global parameters (clipped, Adam or shared RMSProp)
 ///     until stopped
@@ -266,7 +267,10 @@ public final class Worker {
                               reward: learningReward, rawReward: outcome.reward)
                 if outcome.finished {
                     player.episodeFinished = true
-                    player.endSegment()  // the returns stop here
+                    let timedOut = try configuration.timeLimitBootstrap
+                        && engineCall(number) { try player.environment!.finishedEpisodeReachedTimeout() }
+                    // The returns stop here; a timeout's continue from V(s_{T-1}), the last state seen (RolloutEnd).
+                    player.endSegment(bootstrap: timedOut ? value : 0)
                     player.metrics = try engineCall(number) { try player.environment!.finishedEpisodeMetrics() }
                     if configuration.rolloutsCrossEpisodes {
                         // The rollout goes on with the next episode, a new sequence: BPTT stops here too.
@@ -405,9 +409,9 @@ private final class _EnvironmentPlayer {
     var slots: [Int] = [], actions: [Int] = []
     var values: [Float] = [], rewards: [Float] = []
     /// Where episodes ended in this rollout: the step counts at their ends, in increasing order (at
-    /// most one, the last step, unless rollouts cross episode ends). The steps after an end are the
-    /// next episode's.
-    private var segmentEnds: [Int] = []
+    /// most one, the last step, unless rollouts cross episode ends), and the values their returns
+    /// continue from (0, or a timeout's bootstrap). The steps after an end are the next episode's.
+    private var segmentEnds: [RolloutEnd] = []
     private var returns: [Float] = [], advantages: [Float] = []
     /// V(s_T) where the rollout cut an episode (unused where its last step ended one).
     var bootstrap: Float = 0
@@ -441,11 +445,11 @@ private final class _EnvironmentPlayer {
         bootstrap = 0
     }
 
-    /// An episode ended after the steps recorded so far.
-    func endSegment() { segmentEnds.append(slots.count) }
+    /// An episode ended after the steps recorded so far; its returns continue from `bootstrap`.
+    func endSegment(bootstrap: Float) { segmentEnds.append(RolloutEnd(step: slots.count, bootstrap: bootstrap)) }
 
     /// Whether the rollout's last step so far ended an episode.
-    var lastStepEndedEpisode: Bool { !slots.isEmpty && segmentEnds.last == slots.count }
+    var lastStepEndedEpisode: Bool { !slots.isEmpty && segmentEnds.last?.step == slots.count }
 
     func record(slot: Int, action: Int, value: Float, reward: Float, rawReward: Double) {
         slots.append(slot)
@@ -459,8 +463,8 @@ private final class _EnvironmentPlayer {
     }
 
     /// Returns and advantages of this environment's rollout (`RolloutTargets`), written at its slots:
-    /// one computation per episode in it, the returns of each that ended bootstrapped from 0, those
-    /// of one the rollout cut from V(s_T).
+    /// one computation per episode in it, the returns of each that ended bootstrapped from its end's
+    /// value (0, or V(s_{T-1}) for a timeout), those of one the rollout cut from V(s_T).
     func computeTargets(gamma: Float, lambda: Float, actions allActions: inout [Int], returns allReturns: inout [Float],
                         advantages allAdvantages: inout [Float]) {
         let steps = slots.count
@@ -473,7 +477,7 @@ private final class _EnvironmentPlayer {
             values.withUnsafeBufferPointer { v in
                 returns.withUnsafeMutableBufferPointer { out in
                     advantages.withUnsafeMutableBufferPointer { adv in
-                        RolloutTargets.compute(rewards: r, values: v, episodeEnds: segmentEnds, bootstrap: bootstrap,
+                        RolloutTargets.compute(rewards: r, values: v, ends: segmentEnds, bootstrap: bootstrap,
                                                gamma: gamma, lambda: lambda, returns: out, advantages: adv)
                     }
                 }

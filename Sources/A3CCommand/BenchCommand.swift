@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import A3C
+import Algorithms
 import NeuralCore
 import ThreadSafety
 import ViZDoom

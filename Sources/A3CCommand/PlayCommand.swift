@@ -84,7 +84,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Episodes to play.")
     var episodes = 100
 
-    @Flag(help: "Print one JSON object (episodes, mean_return, std_return, min_return, max_return, ci95_low, ci95_high, metrics, ...).")
+    @Flag(help: "Print one JSON object (episodes, mean_return, std_return, min_return, max_return, ci95_low, ci95_high, metrics, ..., and episode_list: each episode's return, length and metrics).")
     var json = false
 
     func validate() throws {

@@ -49,6 +49,10 @@ struct TrainingOptions: ParsableArguments {
           help: "Rollouts run --rollout-length steps across episode ends, as A2C does: an environment whose episode ends starts the next within the rollout. Faster where episodes are short (an update every t_max steps, not at every episode's end). (default: off, the A3C paper's rollouts, which stop at an episode's end)")
     var crossEpisodes: Bool?
 
+    @Flag(inversion: .prefixedNo,
+          help: "An episode its timeout ended is learned as cut, its returns continued from the critic's value of its last state (Pardo et al. 2018); --no-time-limit-bootstrap learns a timeout as a death, as runs before this setting did. (default: on)")
+    var timeLimitBootstrap: Bool?
+
     @Option(help: "Discount factor. (default: \(defaults.gamma))")
     var gamma: Float?
 
@@ -125,6 +129,7 @@ struct TrainingOptions: ParsableArguments {
         if let seed { c.seed = seed }
         if let rolloutLength { c.rolloutLength = rolloutLength }
         if let crossEpisodes { c.rolloutsCrossEpisodes = crossEpisodes }
+        if let timeLimitBootstrap { c.timeLimitBootstrap = timeLimitBootstrap }
         if let gamma { c.gamma = gamma }
         if let gaeLambda { c.gaeLambda = gaeLambda }
         if let learningRate { c.learningRate = learningRate }

@@ -94,7 +94,6 @@ public final class ActorCriticNetwork {
     /// Sequences numbered so far in this rollout (E at its start; one more per `beginSequence(row:)`
     /// of a row already recorded).
     private(set) var sequenceCount = 0
-    private let actionBuffer: UnsafeMutablePointer<Int32> // (maxSteps * E)
     private var scratchFirstSlot: Int { maxSteps * maxRows }
 
     /// A network with the seed's initialisation drawn from `seed` (see `initializeParameters(seed:)`).
@@ -124,12 +123,8 @@ public final class ActorCriticNetwork {
         lastRecordedStep = [Int](repeating: -1, count: maxRows)
         rowSequence = Array(0..<maxRows)
         rowStartsSequence = [Bool](repeating: false, count: maxRows)
-        actionBuffer = .allocate(capacity: maxSteps * maxRows)
-        actionBuffer.initialize(repeating: 0, count: maxSteps * maxRows)
         initializeParameters(seed: seed)
     }
-
-    deinit { actionBuffer.deallocate() }
 
     /// Slots whose convolutions the backward pass runs at a time: the scratch of 32 frames (conv1's
     /// input gradient and transposed output gradient, 1.6 MB; conv2's column matrix, 2.7 MB) stays in
@@ -328,67 +323,47 @@ public final class ActorCriticNetwork {
 
     // MARK: - Rollout update
 
-    /// The A3C loss of the recorded rollout and its gradient, ACCUMULATED into `gradients` (zero them
-    /// first). Backward pass only: it reuses the activations recorded by `act(..., record: true)`.
-    /// Consumes the recording.
+    /// The backward pass of a loss over the recorded rollout: `loss` reads the heads' outputs and
+    /// writes the loss's gradient with respect to the logits and the values (`RecordedHeads`); the
+    /// pass then carries it through every layer, ACCUMULATING into `gradients` (zero them first).
+    /// Backward only: it reuses the activations recorded by `act(..., record: true)`. Consumes the
+    /// recording. Returns what `loss` returns (its terms, for the logs).
     ///
-    /// Every array is in slot order (R = `recordedSlots` entries; acting row j of a step is slot
-    /// `firstSlot + j` of its `ActingBatch`): actions a, (R), each in 0..<A; returns R_t, (R);
-    /// advantages A_t, (R), treated as constants. The LSTM gradient is truncated at the rollout's start
-    /// (BPTT over the recorded steps only), as in the seed, and where `beginSequence(row:)` started a
-    /// new sequence. With E sequences the loss is the sum of their rollouts' losses, so one update
-    /// learns from all of them.
-    /// Reference: Mnih et al. 2016, Algorithm S3; loss as in `A3CLoss.swift`.
+    /// Slot order: acting row j of a step is slot `firstSlot + j` of its `ActingBatch`, R =
+    /// `recordedSlots` slots in all. The LSTM gradient is truncated at the rollout's start (BPTT over
+    /// the recorded steps only), as in the seed, and where `beginSequence(row:)` started a new
+    /// sequence. The losses themselves (A3C's, PPO's) are the algorithm layer's (module Algorithms):
+    /// this network knows layers, not objectives.
     @discardableResult
-    public func backwardRecorded(actions: [Int], returns: [Float], advantages: [Float],
-                                 coefficients: A3CLossCoefficients = A3CLossCoefficients()) -> A3CLossTerms {
-        _checkRollout(actions: actions, returns: returns, advantages: advantages)
+    public func backwardRecorded<Terms>(loss: (RecordedHeads) -> Terms) -> Terms {
+        precondition(recordedSlots >= 1, "no recorded acting steps: record a rollout with act(..., record: true) first")
         defer { discardRecording() }
-        return returns.withUnsafeBufferPointer { r in
-            advantages.withUnsafeBufferPointer { adv in
-                _lossAndBackward(returns: r.baseAddress!, advantages: adv.baseAddress!, coefficients: coefficients)
-            }
-        }
+        let total = recordedSlots
+        a.dLogits.update(repeating: 0, count: total * actionCount)
+        a.dValues.update(repeating: 0, count: total)
+        let terms = loss(recordedHeads)
+        _backwardFromHeads()
+        return terms
     }
 
-    /// The A3C loss of the recorded rollout, without any gradient (keeps the recording; for gradient checks).
-    public func recordedLoss(actions: [Int], returns: [Float], advantages: [Float],
-                             coefficients: A3CLossCoefficients = A3CLossCoefficients()) -> A3CLossTerms {
-        _checkRollout(actions: actions, returns: returns, advantages: advantages)
-        return returns.withUnsafeBufferPointer { r in
-            advantages.withUnsafeBufferPointer { adv in
-                a3cLossForward(logProbs: a.logProbs, probs: a.probs, values: a.values, actions: actionBuffer,
-                               returns: r.baseAddress!, advantages: adv.baseAddress!, steps: recordedSlots,
-                               actionCount: actionCount, coefficients: coefficients)
-            }
-        }
+    /// The heads' outputs of the recorded rollout, to compute a loss without a backward pass (keeps
+    /// the recording; for gradient checks). Its dLogits and dValues are scratch, overwritten by the
+    /// next `backwardRecorded`.
+    public func withRecordedHeads<Result>(_ body: (RecordedHeads) -> Result) -> Result {
+        precondition(recordedSlots >= 1, "no recorded acting steps: record a rollout with act(..., record: true) first")
+        return body(recordedHeads)
     }
 
-    private func _checkRollout(actions: [Int], returns: [Float], advantages: [Float]) {
-        let count = recordedSlots
-        precondition(count >= 1, "no recorded acting steps: record a rollout with act(..., record: true) first")
-        precondition(actions.count == count && returns.count == count && advantages.count == count,
-                     "rollout arrays must have one entry per recorded slot (\(count)): actions \(actions.count), returns \(returns.count), advantages \(advantages.count)")
-        for (slot, action) in actions.enumerated() {
-            precondition(action >= 0 && action < actionCount, "action \(action) of slot \(slot) not in 0..<\(actionCount)")
-            actionBuffer[slot] = Int32(action)
-        }
+    private var recordedHeads: RecordedHeads {
+        RecordedHeads(slots: recordedSlots, actionCount: actionCount, logits: a.logits, logProbs: a.logProbs,
+                      probs: a.probs, values: a.values, dLogits: a.dLogits, dValues: a.dValues)
     }
 
-    /// Loss over the R recorded slots and the backward pass through every layer, accumulating into `gradients`.
-    private func _lossAndBackward(returns: UnsafePointer<Float>, advantages: UnsafePointer<Float>,
-                                  coefficients: A3CLossCoefficients) -> A3CLossTerms {
+    /// The backward pass through every layer from dLogits and dValues of the R recorded slots,
+    /// accumulating into `gradients`.
+    private func _backwardFromHeads() {
         let total = recordedSlots, s = slots, h = Self.hiddenSize, actions = actionCount
         let c1 = Self.conv1, c2 = Self.conv2, p1 = c1.outPixels, p2 = c2.outPixels, flat = Self.flattenedSize
-        let terms = a3cLossForward(logProbs: a.logProbs, probs: a.probs, values: a.values, actions: actionBuffer,
-                                   returns: returns, advantages: advantages, steps: total, actionCount: actions,
-                                   coefficients: coefficients)
-        // Loss -> logits, values.
-        a.dLogits.update(repeating: 0, count: total * actions)
-        a.dValues.update(repeating: 0, count: total)
-        a3cLossBackward(dLogits: a.dLogits, dValues: a.dValues, logProbs: a.logProbs, probs: a.probs, values: a.values,
-                        actions: actionBuffer, returns: returns, advantages: advantages, steps: total,
-                        actionCount: actions, coefficients: coefficients)
         // Heads: forward was logits = h Wp^T, value = h wv^T.
         a.dLstmH.update(repeating: 0, count: total * h)
         denseBackward(dInput: a.dLstmH, dWeight: d.policyWeight, dBias: nil, dOut: a.dLogits, input: a.lstmH,
@@ -454,7 +429,6 @@ public final class ActorCriticNetwork {
                            transposeScratch: a.transposedDConv1, dColumns: nil, columnsStride: 0, weight: p.conv1Weight,
                            batch: n, shape: c1)
         }
-        return terms
     }
 
     // MARK: - Cost model (for the benchmark's GFLOP/s)

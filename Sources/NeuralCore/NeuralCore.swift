@@ -1,4 +1,5 @@
-// NeuralCore: layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints.
+// NeuralCore: layers, the conv-LSTM actor-critic, optimizers, safetensors checkpoints. The losses
+// and the returns they learn from are the algorithm layer's (module Algorithms).
 // The acting step's products (a few rows: direct convolutions, `nk_dense_rows`), the convolutions'
 // weight gradients and the element-wise loops (Adam, RMSProp, ELU, sigmoid, tanh, the LSTM cell,
 // sums) go to _NeuralKernels, C with AVX-512, AVX2 (+FMA) and scalar variants chosen at run time; the
@@ -16,9 +17,9 @@
 //   Activations.swift            ELU, softmax, log-softmax (forward and backward), sigmoid, tanh (forward)
 //   LSTM.swift                   LSTM cell over a batch of sequences with BPTT (gate order i, f, g, o)
 //   LSTMStates.swift             LSTMStates (per-sequence h, c) and ActingBatch (one acting step's pi, V)
-//   A3CLoss.swift                policy loss, value loss, entropy (Mnih et al. 2016)
 //   ActorCriticTensors.swift     named views of the parameters, gradients and activations
-//   ActorCriticNetwork.swift     the seed's conv-LSTM actor-critic: act (recording), backwardRecorded
+//   RecordedHeads.swift          what a loss reads of a recorded rollout (pi, log pi, V) and writes (dLogits, dValues)
+//   ActorCriticNetwork.swift     the seed's conv-LSTM actor-critic: act (recording), backwardRecorded(loss:)
 //   Optimizers.swift             Adam, RMSProp, clipByGlobalNorm, globalNorm
 //   SharedParameters.swift       GlobalParameters; global parameters + optimizer state behind a lock
 //   ParameterReplica.swift       a worker's copy of the global parameters (the one writer of its network's)
@@ -26,4 +27,3 @@
 //   SafeTensors.swift            the safetensors format: encoder, validating reader (writing files is
 //                                the caller's: A3C's CheckpointStore, atomically)
 //   Checkpoint.swift             network / optimizer state <-> safetensors with PyTorch names
-//   NetworkBenchmark.swift       timing of the acting step and the rollout update

@@ -71,6 +71,8 @@ struct PresetEngineTests {
                 print("basic, MOVE_LEFT only: \(outcome)")
                 #expect(outcome.reachedTimeout && outcome.tics == 310 && outcome.playedTics == 300)
                 #expect(ScoreMetric.success.value(of: outcome) == 0)
+                // What the worker asks to bootstrap a timeout (TrainingConfiguration.timeLimitBootstrap).
+                #expect(try setup.environment.finishedEpisodeReachedTimeout())
             }
             // my_way_home, no-ops: alive at the timeout, so no success.
             do {
@@ -98,6 +100,7 @@ struct PresetEngineTests {
                 let outcome = try #require(try setup.playEpisode { _ in 0 })
                 print("take_cover, no-ops: \(outcome)")
                 #expect(outcome.playerDead && !outcome.reachedTimeout)
+                #expect(try !setup.environment.finishedEpisodeReachedTimeout(), "a death is no timeout")
                 #expect(ScoreMetric.survivalTics.value(of: outcome) == Double(outcome.tics - setup.game.episodeStartTime))
                 // A living reward of 1 a tic: the return counts the tics survived.
                 #expect(abs(outcome.rawReturn - Double(outcome.playedTics)) <= 1)

@@ -116,6 +116,25 @@ struct TrainRunTests {
         }
     }
 
+    @Test("eval --json: the per-episode list (return, length, each metric) agrees with the summary")
+    func evalEpisodeList() throws {
+        try withTrainedRun(["--max-frames", "4000", "--gif-every", "0"]) { run in
+            let result = try runA3C(["eval", run.path, "--episodes", "5", "--json"], timeout: 120)
+            #expect(result.status == 0, "\(result.output)")
+            let json = try #require(result.output.split(separator: "\n").last)
+            let evaluation = try JSONDecoder().decode(Evaluation.self, from: Data(json.utf8))
+            let list = try #require(evaluation.episodeList)
+            #expect(list.count == 5 && evaluation.episodes == 5)
+            #expect(abs(list.map(\.rawReturn).reduce(0, +) / 5 - evaluation.meanReturn) < 1e-9)
+            #expect(list.map(\.rawReturn).max() == evaluation.maxReturn)
+            #expect(abs(Double(list.map(\.length).reduce(0, +)) / 5 - evaluation.meanLength) < 1e-9)
+            // basic's metric (success), per episode; its mean is the summary's share.
+            let successes = list.compactMap { $0.metrics["success"] ?? nil }
+            #expect(successes.count == 5 && abs(successes.reduce(0, +) / 5 - (evaluation.metrics["success"] ?? -1)) < 1e-9)
+            #expect(json.contains("\"episode_list\"") && json.contains("\"return\""))
+        }
+    }
+
     @Test("bench nn --json: the work per step, GFLOP/s and the core's measured peak, at the best and a lowered instruction set")
     func benchNetworkJSON() throws {
         for extra in [[], ["--isa", "scalar"]] {

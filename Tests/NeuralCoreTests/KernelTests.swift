@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import _NeuralKernels
 @testable import NeuralCore
+import GradientCheckSupport
 
 /// The levels this CPU can run, lowest first.
 private let supportedLevels: [nk_level] = [NK_LEVEL_SCALAR, NK_LEVEL_AVX2, NK_LEVEL_AVX512]

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import NeuralCore
+import GradientCheckSupport
 
 @Suite("LSTM")
 struct LSTMTests {

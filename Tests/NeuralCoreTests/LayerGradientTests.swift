@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 @testable import NeuralCore
+import GradientCheckSupport
 
 @Suite("Layer gradients (finite differences)")
 struct LayerGradientTests {
@@ -141,46 +142,5 @@ struct LayerGradientTests {
             logSoftmaxForward(logProbs: scratch.pointer, logits: logits.pointer, rows: rows, cols: cols)
             return weightedSum(scratch.pointer, upstream.pointer, count: scratch.count)
         }) < Self.tolerance)
-    }
-
-    @Test("A3C loss: terms by hand and gradient w.r.t. logits and values")
-    func a3cLoss() {
-        // Two steps, two actions, uniform policy: hand-computed terms.
-        let logits = FloatBuffer([0, 0, 0, 0]), probs = FloatBuffer(count: 4), logProbs = FloatBuffer(count: 4)
-        softmaxForward(probs: probs.pointer, logits: logits.pointer, rows: 2, cols: 2)
-        logSoftmaxForward(logProbs: logProbs.pointer, logits: logits.pointer, rows: 2, cols: 2)
-        let values = FloatBuffer([1, 2]), returns = FloatBuffer([2, 0]), advantages = FloatBuffer([1, -0.5])
-        var actions: [Int32] = [0, 1]
-        let terms = a3cLossForward(logProbs: logProbs.pointer, probs: probs.pointer, values: values.pointer, actions: &actions,
-                                   returns: returns.pointer, advantages: advantages.pointer, steps: 2, actionCount: 2)
-        let ln2 = Foundation.log(2.0)
-        #expect(abs(Double(terms.valueLoss) - 0.5 * (1 + 4)) < 1e-6)           // 0.5 * sum (R - V)^2
-        #expect(abs(Double(terms.policyLoss) - (ln2 * 1 + ln2 * -0.5)) < 1e-6)   // -sum log(1/2) * A
-        #expect(abs(Double(terms.entropy) - 2 * ln2) < 1e-6)
-        #expect(abs(Double(terms.total) - (0.5 * 2.5 + 0.5 * ln2 - 0.01 * 2 * ln2)) < 1e-6)
-
-        var rng = Xoshiro256StarStar(seed: 15)
-        let (steps, a) = (4, 3)
-        let randomLogits = randomBuffer(steps * a, -2, 2, rng: &rng), randomValues = randomBuffer(steps, rng: &rng)
-        let randomReturns = randomBuffer(steps, rng: &rng), randomAdvantages = randomBuffer(steps, rng: &rng)
-        var randomActions: [Int32] = [2, 0, 1, 2]
-        let p = FloatBuffer(count: steps * a), lp = FloatBuffer(count: steps * a)
-        let coefficients = A3CLossCoefficients(valueLoss: 0.5, entropy: 0.2) // a larger entropy weight, to test that term
-        func loss() -> Double {
-            softmaxForward(probs: p.pointer, logits: randomLogits.pointer, rows: steps, cols: a)
-            logSoftmaxForward(logProbs: lp.pointer, logits: randomLogits.pointer, rows: steps, cols: a)
-            return Double(a3cLossForward(logProbs: lp.pointer, probs: p.pointer, values: randomValues.pointer, actions: &randomActions,
-                                         returns: randomReturns.pointer, advantages: randomAdvantages.pointer, steps: steps,
-                                         actionCount: a, coefficients: coefficients).total)
-        }
-        _ = loss()
-        let dLogits = FloatBuffer(count: steps * a), dValues = FloatBuffer(count: steps)
-        a3cLossBackward(dLogits: dLogits.pointer, dValues: dValues.pointer, logProbs: lp.pointer, probs: p.pointer,
-                        values: randomValues.pointer, actions: &randomActions, returns: randomReturns.pointer,
-                        advantages: randomAdvantages.pointer, steps: steps, actionCount: a, coefficients: coefficients)
-        #expect(maxGradientError("a3c.logits", values: randomLogits.pointer, analytic: dLogits.pointer, indices: Array(0..<steps * a),
-                                 epsilon: 1e-2, loss: loss) < Self.tolerance)
-        #expect(maxGradientError("a3c.values", values: randomValues.pointer, analytic: dValues.pointer, indices: Array(0..<steps),
-                                 loss: loss) < Self.tolerance)
     }
 }

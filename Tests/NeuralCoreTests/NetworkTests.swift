@@ -3,6 +3,8 @@
 import Foundation
 import Testing
 @testable import NeuralCore
+import Algorithms
+import GradientCheckSupport
 
 /// A random rollout of E sequences of unequal lengths (the sequences end, in the order a worker's
 /// environments could): frames, initial LSTM states and the loss inputs of every slot.

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import NeuralCore
+import GradientCheckSupport
 
 @Suite("Optimizers and shared parameters")
 struct OptimizerTests {

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import NeuralCore
+import GradientCheckSupport
 
 /// A fresh temporary directory, removed by the caller.
 func temporaryDirectory() -> URL {

@@ -12,6 +12,7 @@
 // ActorCriticNetwork's cost model), and is set beside the core's peak measured in the same run
 // (`nk_fma_peak_gflops`: vector FMAs in registers at the instruction set in use).
 import Foundation
+import NeuralCore
 
 /// The benchmark's numbers; `Codable` with snake_case JSON keys (`act_step_us`, `update_per_step_us`, ...).
 public struct NetworkBenchmarkResult: Codable, Sendable, Hashable {

@@ -10,6 +10,7 @@
 //
 // Legend: T = rollout steps, A = actions; logits, logProbs, probs are (T, A); values, returns,
 // advantages are (T); actions are (T) indices in 0..<A.
+import NeuralCore
 
 /// The terms of the A3C loss for one rollout (see the file header for the formulas).
 public struct A3CLossTerms: Hashable, Sendable, Codable {
@@ -42,7 +43,7 @@ public struct A3CLossCoefficients: Hashable, Sendable, Codable {
 
 /// The loss terms from the heads' outputs (accumulated in Double).
 public func a3cLossForward(logProbs: UnsafePointer<Float>, probs: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                           actions: UnsafePointer<Int32>, returns: UnsafePointer<Float>,
+                           actions: UnsafePointer<Int>, returns: UnsafePointer<Float>,
                            advantages: UnsafePointer<Float>, steps: Int, actionCount: Int,
                            coefficients: A3CLossCoefficients = A3CLossCoefficients()) -> A3CLossTerms {
     var valueLoss = 0.0, policyLoss = 0.0, entropy = 0.0
@@ -68,7 +69,7 @@ public func a3cLossForward(logProbs: UnsafePointer<Float>, probs: UnsafePointer<
 ///   dLogits        += logSoftmaxBackward(dLogProbs)  =  dLogProbs - p * sum_a dLogProbs
 public func a3cLossBackward(dLogits: UnsafeMutablePointer<Float>, dValues: UnsafeMutablePointer<Float>,
                             logProbs: UnsafePointer<Float>, probs: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                            actions: UnsafePointer<Int32>, returns: UnsafePointer<Float>,
+                            actions: UnsafePointer<Int>, returns: UnsafePointer<Float>,
                             advantages: UnsafePointer<Float>, steps: Int, actionCount: Int,
                             coefficients: A3CLossCoefficients = A3CLossCoefficients()) {
     let ce = coefficients.entropy
@@ -83,5 +84,65 @@ public func a3cLossBackward(dLogits: UnsafeMutablePointer<Float>, dValues: Unsaf
         var sum: Float = 0
         for a in 0..<actionCount { sum += dLogProb(a) }
         for a in 0..<actionCount { dz[a] += dLogProb(a) - p[a] * sum }
+    }
+}
+
+extension ActorCriticNetwork {
+    /// The A3C loss of the recorded rollout and its gradient through every layer, ACCUMULATED into
+    /// `gradients` (zero them first); consumes the recording (see `backwardRecorded(loss:)`).
+    ///
+    /// Every array is in slot order (R = `recordedSlots` entries): actions a, each in 0..<A; returns
+    /// R_t; advantages A_t, treated as constants. With E sequences the loss is the sum of their
+    /// rollouts' losses, so one update learns from all of them.
+    @discardableResult
+    public func backwardRecorded(actions: [Int], returns: [Float], advantages: [Float],
+                                 coefficients: A3CLossCoefficients = A3CLossCoefficients()) -> A3CLossTerms {
+        checkRolloutArrays(actions: actions, returns: returns, advantages: advantages)
+        return backwardRecorded { heads in
+            a3cLoss(heads, actions: actions, returns: returns, advantages: advantages, coefficients: coefficients,
+                    gradient: true)
+        }
+    }
+
+    /// The A3C loss of the recorded rollout, without any gradient (keeps the recording; for gradient checks).
+    public func recordedLoss(actions: [Int], returns: [Float], advantages: [Float],
+                             coefficients: A3CLossCoefficients = A3CLossCoefficients()) -> A3CLossTerms {
+        checkRolloutArrays(actions: actions, returns: returns, advantages: advantages)
+        return withRecordedHeads { heads in
+            a3cLoss(heads, actions: actions, returns: returns, advantages: advantages, coefficients: coefficients,
+                    gradient: false)
+        }
+    }
+
+    /// The loss's arrays have one entry per recorded slot, and every action is one of the network's.
+    func checkRolloutArrays(actions: [Int], returns: [Float], advantages: [Float]) {
+        let count = recordedSlots
+        precondition(count >= 1, "no recorded acting steps: record a rollout with act(..., record: true) first")
+        precondition(actions.count == count && returns.count == count && advantages.count == count,
+                     "rollout arrays must have one entry per recorded slot (\(count)): actions \(actions.count), returns \(returns.count), advantages \(advantages.count)")
+        for (slot, action) in actions.enumerated() {
+            precondition(action >= 0 && action < actionCount, "action \(action) of slot \(slot) not in 0..<\(actionCount)")
+        }
+    }
+}
+
+/// The A3C terms over `heads`, and with `gradient` their gradient accumulated into its dLogits and dValues.
+private func a3cLoss(_ heads: RecordedHeads, actions: [Int], returns: [Float], advantages: [Float],
+                     coefficients: A3CLossCoefficients, gradient: Bool) -> A3CLossTerms {
+    actions.withUnsafeBufferPointer { a in
+        returns.withUnsafeBufferPointer { r in
+            advantages.withUnsafeBufferPointer { adv in
+                let terms = a3cLossForward(logProbs: heads.logProbs, probs: heads.probs, values: heads.values,
+                                           actions: a.baseAddress!, returns: r.baseAddress!, advantages: adv.baseAddress!,
+                                           steps: heads.slots, actionCount: heads.actionCount, coefficients: coefficients)
+                if gradient {
+                    a3cLossBackward(dLogits: heads.dLogits, dValues: heads.dValues, logProbs: heads.logProbs,
+                                    probs: heads.probs, values: heads.values, actions: a.baseAddress!,
+                                    returns: r.baseAddress!, advantages: adv.baseAddress!, steps: heads.slots,
+                                    actionCount: heads.actionCount, coefficients: coefficients)
+                }
+                return terms
+            }
+        }
     }
 }

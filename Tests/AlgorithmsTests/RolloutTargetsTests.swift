@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import A3C
+import Algorithms
 
 @Suite("Returns and advantages")
 struct RolloutTargetsTests {
@@ -68,54 +68,45 @@ struct RolloutTargetsTests {
                                                            gamma: 0.99, lambda: 1)
         #expect(close(advantages, zip(returns, values).map { $0 - $1 }, tolerance: 1e-4))
     }
-}
 
-@Suite("Training configuration")
-struct TrainingConfigurationTests {
-    @Test("invalid settings name the option", arguments: [
-        ({ (c: inout TrainingConfiguration) in c.workers = 0 }, "--workers"),
-        ({ (c: inout TrainingConfiguration) in c.learningRate = -1 }, "--learning-rate"),
-        ({ (c: inout TrainingConfiguration) in c.rolloutLength = 0 }, "--rollout-length"),
-        ({ (c: inout TrainingConfiguration) in c.gamma = 1.5 }, "--gamma"),
-        ({ (c: inout TrainingConfiguration) in c.frameSkip = 0 }, "--frame-skip"),
-        ({ (c: inout TrainingConfiguration) in c.maxMinutes = 0 }, "--max-minutes"),
-        ({ (c: inout TrainingConfiguration) in c.maxFrames = -5 }, "--max-frames"),
-    ] as [((inout TrainingConfiguration) -> Void, String)])
-    func invalid(change: (inout TrainingConfiguration) -> Void, option: String) {
-        var configuration = TrainingConfiguration()
-        change(&configuration)
-        do {
-            try configuration.validate()
-            Issue.record("expected \(option) to be rejected")
-        } catch {
-            #expect("\(error)".contains(option))
-        }
+    @Test("a time-limit end continues from its value: the episode's targets are those of a cut rollout")
+    func timeLimitEnd() {
+        let rewards: [Float] = [1, 0, 2, 1], values: [Float] = [0.5, 1, 1.5, 0.25]
+        // A timeout after step 2, continued from V = 3; the next episode is cut with bootstrap 10.
+        let both = RolloutTargets.compute(rewards: rewards, values: values, ends: [.timeLimit(after: 2, value: 3)],
+                                          bootstrap: 10, gamma: 0.9, lambda: 0.95)
+        let first = RolloutTargets.compute(rewards: [1, 0], values: [0.5, 1], bootstrap: 3, gamma: 0.9, lambda: 0.95)
+        let second = RolloutTargets.compute(rewards: [2, 1], values: [1.5, 0.25], bootstrap: 10, gamma: 0.9, lambda: 0.95)
+        #expect(close(both.returns, first.returns + second.returns) && close(both.advantages, first.advantages + second.advantages))
+        // By hand: R_1 = 0 + 0.9 * 3 = 2.7, R_0 = 1 + 0.9 * 2.7 = 3.43 (a death would give 0 and 1).
+        #expect(close(first.returns, [3.43, 2.7]))
+        let death = RolloutTargets.compute(rewards: rewards, values: values, episodeEnds: [2], bootstrap: 10, gamma: 0.9, lambda: 0.95)
+        #expect(close(Array(death.returns.prefix(2)), [1, 0]))
     }
 
-    @Test("defaults are the seed's and validate")
-    func defaults() throws {
-        let configuration = TrainingConfiguration()
-        try configuration.validate()
-        #expect(configuration.rolloutLength == 30 && configuration.gamma == 0.99 && configuration.learningRate == 1e-4)
-        #expect(configuration.maxGradientNorm == 40 && configuration.rewardScale == 0.01 && configuration.frameSkip == 4)
-        #expect(configuration.timeBudgetSeconds == TrainingConfiguration.defaultMinutes * 60)
+    @Test("V-trace by hand: truncated importance weights on a two-step rollout")
+    func vTraceByHand() {
+        // pi/mu = 2 at step 0 (rho = c = 1 with rhoBar = cBar = 1) and 0.5 at step 1; gamma 0.9, lambda 1, V_T = 4.
+        let (targets, advantages) = VTrace.compute(logRatios: [Float(Foundation.log(2.0)), Float(Foundation.log(0.5))],
+                                                   rewards: [1, 2], values: [3, 5], bootstrap: 4, gamma: 0.9)
+        // Step 1: rho = c = 0.5, delta = 0.5 * (2 + 0.9 * 4 - 5) = 0.3, v_1 = 5 + 0.3 = 5.3,
+        //         A_1 = 0.5 * (2 + 0.9 * 4 - 5) = 0.3.
+        // Step 0: rho = c = 1,   delta = 1 + 0.9 * 5 - 3 = 2.5, v_0 = 3 + 2.5 + 0.9 * 1 * (5.3 - 5) = 5.77,
+        //         A_0 = 1 + 0.9 * 5.3 - 3 = 2.77.
+        #expect(close(targets, [5.77, 5.3]) && close(advantages, [2.77, 0.3]))
+        // lambda 0.5 halves the trace: v_0 = 3 + 2.5 + 0.9 * 0.5 * 0.3 = 5.635.
+        let halved = VTrace.compute(logRatios: [Float(Foundation.log(2.0)), Float(Foundation.log(0.5))],
+                                    rewards: [1, 2], values: [3, 5], bootstrap: 4, gamma: 0.9, lambda: 0.5)
+        #expect(close(halved.targets, [5.635, 5.3]))
     }
 
-    @Test("the learning rate: constant throughout, or linear from the rate to 0 over the budget")
-    func learningRateSchedules() throws {
-        var configuration = TrainingConfiguration()
-        configuration.learningRate = 0.002
-        for progress in [0, 0.5, 1, 2] { #expect(configuration.learningRate(atProgress: progress) == 0.002) }
-        configuration.learningRateSchedule = .linear
-        #expect(configuration.learningRate(atProgress: 0) == 0.002)
-        #expect(configuration.learningRate(atProgress: 0.25) == 0.0015)
-        #expect(configuration.learningRate(atProgress: 1) == 0)
-        #expect(configuration.learningRate(atProgress: 1.5) == 0, "past the budget the rate stays 0")
-        #expect(configuration.learningRate(atProgress: -1) == 0.002)
-        // config.json keeps the schedule; a file without one (an older run) reads as constant.
-        let decoded = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONEncoder().encode(configuration))
-        #expect(decoded.learningRateSchedule == .linear)
-        let old = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(#"{"scenario":"basic"}"#.utf8))
-        #expect(old.learningRateSchedule == .constant)
+    @Test("V-trace on-policy with lambda = c = rho = 1 is the n-step return, its advantage R - V", arguments: [0.0, 2.5] as [Float])
+    func vTraceOnPolicy(bootstrap: Float) {
+        let rewards: [Float] = [0.5, -1, 0, 2, 1, 0.25], values: [Float] = [1, 0.5, -0.5, 2, 1.5, 0]
+        let ends: [RolloutEnd] = [.terminal(after: 2), .timeLimit(after: 4, value: 1.25)]
+        let nStep = RolloutTargets.compute(rewards: rewards, values: values, ends: ends, bootstrap: bootstrap, gamma: 0.99, lambda: 1)
+        let vTrace = VTrace.compute(logRatios: [Float](repeating: 0, count: rewards.count), rewards: rewards, values: values,
+                                    ends: ends, bootstrap: bootstrap, gamma: 0.99, lambda: 1, rhoBar: 1, cBar: 1)
+        #expect(close(vTrace.targets, nStep.returns) && close(vTrace.advantages, nStep.advantages))
     }
 }
