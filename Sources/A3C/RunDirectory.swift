@@ -1,7 +1,7 @@
 import Foundation
 import Telemetry
 
-/// A run's folder, `<logdir>/<scenario>__a3c__<seed>__<timestamp>/` (cleanrl's naming):
+/// A run's folder, `<logdir>/<scenario>__<algorithm>__<seed>__<timestamp>/` (cleanrl's naming):
 ///
 ///     config.json                        every setting (read back by --resume and `a3c play`)
 ///     events.out.tfevents.*              TensorBoard: Perf/..., Losses/..., charts/...
@@ -42,7 +42,7 @@ public struct RunDirectory {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let base = "\(scenarioLabel(configuration.scenario))__a3c__\(configuration.seed)__\(formatter.string(from: now))"
+        let base = "\(scenarioLabel(configuration.scenario))__\(configuration.algorithm.rawValue)__\(configuration.seed)__\(formatter.string(from: now))"
         let logdir = URL(fileURLWithPath: configuration.logdir)
         do {
             try FileManager.default.createDirectory(at: logdir, withIntermediateDirectories: true)

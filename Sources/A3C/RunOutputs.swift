@@ -106,6 +106,10 @@ final class RunOutputs: WorkerReporter {
             scalars += [("Losses/Value Loss", summary.valueLoss), ("Losses/Policy Loss", summary.policyLoss),
                         ("Losses/Entropy", summary.entropy), ("Losses/Grad Norm", summary.gradientNorm)]
         }
+        if summary.ppoMinibatches > 0 {
+            scalars += [("Losses/Clip Fraction", summary.clipFraction), ("Losses/Approx KL", summary.approximateKL)]
+        }
+        if summary.lagSamples > 0 { scalars.append(("Perf/Policy Lag", summary.policyLag)) }
         do { try tensorBoard.addScalars(scalars, step: counters.frames) } catch {
             recordFailure(tensorBoard.url, error)
         }

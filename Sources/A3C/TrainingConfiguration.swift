@@ -29,6 +29,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// Scenario name (see `a3c scenarios`) or `.cfg` path.
     public var scenario = "basic"
+    /// How rollouts become updates (`--algorithm`; `TrainingAlgorithm`). A config.json without it is
+    /// an A3C run's.
+    public var algorithm: TrainingAlgorithm = .a3c
+    /// PPO's and APPO's own settings (unused by A3C and A2C).
+    public var ppo = PPOSettings()
     /// The agent's actions: button combinations, one policy output each (`--actions`). Default:
     /// basic's preset, the seed's MOVE_LEFT, MOVE_RIGHT, ATTACK.
     public var actions: ActionSet = ScenarioPreset.basic.actions
@@ -161,6 +166,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if let episodeTimeout, episodeTimeout < 0 { try fail("--episode-timeout must be >= 0 tics (0 = none), got \(episodeTimeout)") }
         if let doomSkill, !GameConfiguration.doomSkills.contains(doomSkill) { try fail("--skill must be 1 (easiest) to 5 (nightmare), got \(doomSkill)") }
         if actions.count < 1 { try fail("--actions must name at least one action") }
+        if algorithm.rolloutsCrossEpisodes && !rolloutsCrossEpisodes {
+            try fail("--algorithm \(algorithm.rawValue) learns from rollouts across episode ends; drop --no-cross-episodes")
+        }
+        try ppo.validate(for: self)
     }
 
     /// Reads a `config.json`; a setting it lacks (a run made by an older version) takes its default,
@@ -176,6 +185,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
         // The scenario is what a run is about: a file without it is not a run's configuration.
         d.scenario = try c.decode(String.self, forKey: .scenario)
+        try read(.algorithm, &d.algorithm); try read(.ppo, &d.ppo)
         if let actions = try c.decodeIfPresent(ActionSet.self, forKey: .actions) {
             d.actions = actions
         } else {

@@ -44,6 +44,11 @@ public final class TrainingStatistics: Sendable {
         public var learningReturn = 0.0
         public var valueLoss = 0.0, policyLoss = 0.0, entropy = 0.0, gradientNorm = 0.0
         public var episodes = 0, updates = 0
+        /// PPO and APPO: the mean clip fraction and approximate KL of their minibatches (`PPOLossTerms`),
+        /// over `ppoMinibatches` of them.
+        public var clipFraction = 0.0, approximateKL = 0.0, ppoMinibatches = 0
+        /// APPO: the mean policy lag of the rollouts learned, in learner updates, over `lagSamples`.
+        public var policyLag = 0.0, lagSamples = 0
         /// Per score metric, the mean over the episodes that have a value (nil if none has).
         public var metrics: [Double?] = []
         /// Per score metric, the sum and count behind `metrics`.
@@ -110,14 +115,33 @@ public final class TrainingStatistics: Sendable {
         }
     }
 
-    public func addUpdate(valueLoss: Float, policyLoss: Float, entropy: Float, gradientNorm: Float) {
+    /// - counted: whether this call is also an update of the global parameters (false for the workers
+    ///   of a synchronous round but the one that applied it: their losses count, their update once).
+    public func addUpdate(valueLoss: Float, policyLoss: Float, entropy: Float, gradientNorm: Float, counted: Bool = true) {
         state.withLockedValue { state in
-            state.counters.updates += 1
+            if counted { state.counters.updates += 1 }
             state.pending.valueLoss += Double(valueLoss)
             state.pending.policyLoss += Double(policyLoss)
             state.pending.entropy += Double(entropy)
             state.pending.gradientNorm += Double(gradientNorm)
             state.pending.updates += 1
+        }
+    }
+
+    /// A PPO minibatch's diagnostics.
+    public func addPPODiagnostics(clipFraction: Float, approximateKL: Float) {
+        state.withLockedValue { state in
+            state.pending.clipFraction += Double(clipFraction)
+            state.pending.approximateKL += Double(approximateKL)
+            state.pending.ppoMinibatches += 1
+        }
+    }
+
+    /// The policy lag of a rollout APPO's learner learned from (`Perf/Policy Lag`).
+    public func addPolicyLag(_ lag: Int) {
+        state.withLockedValue { state in
+            state.pending.policyLag += Double(lag)
+            state.pending.lagSamples += 1
         }
     }
 
@@ -214,6 +238,10 @@ public final class TrainingStatistics: Sendable {
                 let n = Double(summary.updates)
                 summary.valueLoss /= n; summary.policyLoss /= n; summary.entropy /= n; summary.gradientNorm /= n
             }
+            if summary.ppoMinibatches > 0 {
+                summary.clipFraction /= Double(summary.ppoMinibatches); summary.approximateKL /= Double(summary.ppoMinibatches)
+            }
+            if summary.lagSamples > 0 { summary.policyLag /= Double(summary.lagSamples) }
             state.pending = Summary()
             return summary
         }

@@ -89,6 +89,17 @@ public final class Worker {
     /// The rollout's arrays in slot order (see `ActorCriticNetwork.backwardRecorded`).
     private var actions: [Int] = [], returns: [Float] = [], advantages: [Float] = []
     private var phases = WorkerPhases()
+    /// A2C and PPO: where the workers meet to make one update of each round.
+    private let synchronous: SynchronousGradients?
+    /// APPO: the learner thread the rollouts go to.
+    private let learner: APPOLearner?
+    /// PPO and APPO: the rollout being played, kept whole for learning again (APPO: one of the two
+    /// this worker has in flight; nil while the learner holds both, or for A3C and A2C).
+    private var recording: RecordedRollout?
+    /// PPO: replays minibatches of the worker's own rollout.
+    private let replay: RolloutReplay?
+    /// PPO: the order of the environments' sequences in an epoch (shuffled into minibatches).
+    private var sequenceOrder: [Int], minibatchRows: [Int] = []
 
     /// Non-finite updates in a row after which the worker stops training (a persistent blow-up).
     public static let maxConsecutiveSkippedUpdates = 20
@@ -101,9 +112,12 @@ public final class Worker {
     ///   whose engine failed).
     /// - rank: the process's rank in a `--distributed` job (0 otherwise): it seeds the action sampling
     ///   apart from the same worker of the other ranks.
-    public init(index: Int, rank: Int = 0, configuration: TrainingConfiguration, shared: GlobalParameters,
-                statistics: TrainingStatistics, reporter: WorkerReporter?, actionCount: Int,
-                makeEnvironment: @escaping (Int) throws -> Environment) {
+    /// - synchronous: A2C and PPO, the round all the process's workers meet at (`SynchronousGradients`).
+    /// - learner: APPO, the learner thread that takes the rollouts.
+    init(index: Int, rank: Int = 0, configuration: TrainingConfiguration, shared: GlobalParameters,
+         statistics: TrainingStatistics, reporter: WorkerReporter?, actionCount: Int,
+         synchronous: SynchronousGradients? = nil, learner: APPOLearner? = nil,
+         makeEnvironment: @escaping (Int) throws -> Environment) {
         self.index = index
         self.configuration = configuration
         self.statistics = statistics
@@ -123,6 +137,23 @@ public final class Worker {
         gathered = FloatBuffer(count: e * ActorCriticNetwork.frameSize)
         states = LSTMStates(count: e)
         bootstrapStates = LSTMStates(count: e)
+        precondition(configuration.algorithm.isSynchronous == (synchronous != nil) && (configuration.algorithm == .appo) == (learner != nil),
+                     "Worker: \(configuration.algorithm) needs \(configuration.algorithm.isSynchronous ? "a synchronous round" : configuration.algorithm == .appo ? "a learner" : "neither a round nor a learner")")
+        self.synchronous = synchronous
+        self.learner = learner
+        switch configuration.algorithm {
+        case .ppo:
+            recording = RecordedRollout(environmentCount: e, stepCount: t)
+            replay = RolloutReplay(network: self.replica.network, environmentCount: e, stepCount: t)
+        case .appo:
+            recording = learner!.makeRollouts(worker: index, environmentCount: e, stepCount: t)
+            replay = nil
+        case .a3c, .a2c:
+            recording = nil
+            replay = nil
+        }
+        sequenceOrder = Array(0..<e)
+        minibatchRows.reserveCapacity(e)
         for buffer in [\Worker.active, \.stillActive, \.actions] { self[keyPath: buffer].reserveCapacity(t * e) }
         returns.reserveCapacity(t * e)
         advantages.reserveCapacity(t * e)
@@ -248,16 +279,30 @@ public final class Worker {
             players[number].beginRollout()
             active.append(number)
         }
+        if let recording {
+            for number in 0..<environmentCount { recording.startStates.copy(row: number, from: states, row: number) }
+            recording.policyVersion = learner?.version ?? 0
+        }
         var steps = 0
-        for _ in 0..<configuration.rolloutLength where !active.isEmpty {
+        for step in 0..<configuration.rolloutLength where !active.isEmpty {
             if shouldStop() { network.discardRecording(); return }  // a partial rollout is dropped, never applied
-            let batch = network.act(frames: framesOf(active), states: states, rows: active, record: true)
+            let observations = framesOf(active)
+            // (Rollouts that are kept cross episode ends: every environment acts at every step.)
+            assert(recording == nil || active.count == environmentCount)
+            recording?.frame(step: step, environment: 0).update(from: observations, count: active.count * ActorCriticNetwork.frameSize)
+            let batch = network.act(frames: observations, states: states, rows: active, record: true)
             phases.acting += clock.lap()
             stillActive.removeAll(keepingCapacity: true)
             for (row, number) in active.enumerated() {
                 let player = players[number]
                 let action = batch.sampleAction(row: row, uniform: Float(random.nextUnitDouble()))
                 let value = batch.value(row: row)
+                if let recording {
+                    let i = number * recording.stepCount + step
+                    recording.actions[i] = action
+                    recording.values[i] = value
+                    recording.behaviourLogProbs[i] = log(max(batch.probabilities(row: row)[action], .leastNormalMagnitude))
+                }
                 phases.acting += clock.lap()
                 let outcome = try engineCall(number) { try player.environment!.step(action: action) }
                 // What the agent learns from: the scaled reward, plus any opt-in shaping (see RewardShaping).
@@ -265,6 +310,7 @@ public final class Worker {
                     + Float(player.environment!.lastShapingBonus)
                 player.record(slot: batch.firstSlot + row, action: action, value: value,
                               reward: learningReward, rawReward: outcome.reward)
+                if let recording { recording.rewards[number * recording.stepCount + step] = learningReward }
                 if outcome.finished {
                     player.episodeFinished = true
                     let timedOut = try configuration.timeLimitBootstrap
@@ -303,6 +349,36 @@ public final class Worker {
             for (row, number) in active.enumerated() { players[number].bootstrap = batch.value(row: row) }
             phases.acting += clock.lap()
         }
+        if let recording {
+            for (number, player) in players.enumerated() {
+                recording.ends[number] = player.ends
+                recording.bootstraps[number] = player.lastStepEndedEpisode ? 0 : player.bootstrap
+            }
+        }
+        // Stopping: the rollout is dropped, as a partial one would be (an update now could reach the
+        // global parameters after the final checkpoint).
+        if shouldStop() { network.discardRecording(); return }
+        switch configuration.algorithm {
+        case .a3c, .a2c: guard try learnA3CLoss(clock: &clock, shouldStop: shouldStop) else { return }
+        case .ppo: guard try learnPPO(clock: &clock, shouldStop: shouldStop) else { return }
+        case .appo:
+            // The learner takes the rollout; the worker plays the next in the other buffer (waiting
+            // for it while the learner holds both: the bound on the policy lag).
+            network.discardRecording()
+            guard let next = learner!.exchange(recording!, shouldStop: shouldStop) else { return }
+            recording = next
+            phases.optimizer += clock.lap()
+        }
+        reportFinishedEpisodes(except: nil)
+        phases.other += clock.lap()
+        let framesPerStep = players.lazy.compactMap(\.environment).first?.framesPerStep ?? configuration.frameSkip
+        statistics.addRollout(frames: steps * framesPerStep, steps: steps, phases: phases)
+        phases = WorkerPhases()
+    }
+
+    /// A3C and A2C: returns and advantages of the recorded rollout, one backward pass of A3C's loss,
+    /// and the update (A3C: this worker's own; A2C: the round's). False: stop (nothing applied).
+    private func learnA3CLoss(clock: inout PhaseClock, shouldStop: () -> Bool) throws -> Bool {
         let slots = network.recordedSlots
         actions.removeAll(keepingCapacity: true)
         returns.removeAll(keepingCapacity: true)
@@ -314,43 +390,88 @@ public final class Worker {
             player.computeTargets(gamma: configuration.gamma, lambda: configuration.gaeLambda,
                                   actions: &actions, returns: &returns, advantages: &advantages)
         }
-        // Stopping: the rollout is dropped, as a partial one would be (an update now could reach the
-        // global parameters after the final checkpoint).
-        if shouldStop() { network.discardRecording(); return }
         replica.zeroGradients()
         let loss = network.backwardRecorded(actions: actions, returns: returns, advantages: advantages,
                                             coefficients: coefficients)
         phases.learning += clock.lap()
+        return try applyUpdate(valueLoss: loss.valueLoss, policyLoss: loss.policyLoss, entropy: loss.entropy,
+                               total: loss.total, clock: &clock, shouldStop: shouldStop)
+    }
+
+    /// PPO: `ppo.epochs` passes over the rollout, each in `ppo.minibatches` minibatches of whole
+    /// sequences (the environments shuffled into equal shares), each minibatch replayed with the
+    /// current parameters and one round's update. False: stop.
+    private func learnPPO(clock: inout PhaseClock, shouldStop: () -> Bool) throws -> Bool {
+        let recording = recording!, replay = replay!
+        recording.computeGAE(gamma: configuration.gamma, lambda: configuration.gaeLambda)
+        let perMinibatch = environmentCount / configuration.ppo.minibatches
+        let lossCoefficients = configuration.ppo.lossCoefficients(configuration)
+        for _ in 0..<configuration.ppo.epochs {
+            for i in stride(from: environmentCount - 1, to: 0, by: -1) {  // Fisher-Yates
+                sequenceOrder.swapAt(i, Int(random.next() % UInt64(i + 1)))
+            }
+            for k in 0..<configuration.ppo.minibatches {
+                minibatchRows.removeAll(keepingCapacity: true)
+                minibatchRows.append(contentsOf: sequenceOrder[k * perMinibatch..<(k + 1) * perMinibatch])
+                minibatchRows.sort()
+                replica.synchronize()
+                phases.sync += clock.lap()
+                replica.zeroGradients()
+                let terms = replay.learn(recording, rows: minibatchRows, targets: .recorded, coefficients: lossCoefficients)
+                phases.learning += clock.lap()
+                guard try applyUpdate(valueLoss: terms.valueLoss, policyLoss: terms.policyLoss, entropy: terms.entropy,
+                                      total: terms.total, clock: &clock, shouldStop: shouldStop) else { return false }
+                statistics.addPPODiagnostics(clipFraction: terms.clipFraction, approximateKL: terms.approximateKL)
+            }
+        }
+        return true
+    }
+
+    /// Applies the network's gradients (A3C: to the global parameters; A2C, PPO: with the round's),
+    /// and counts the update or the skip. False: nothing was applied and the worker must stop
+    /// (a stop during the round, or global parameters that are gone: a --distributed job stopping).
+    private func applyUpdate(valueLoss: Float, policyLoss: Float, entropy: Float, total: Float,
+                             clock: inout PhaseClock, shouldStop: () -> Bool) throws -> Bool {
         // A NaN or Inf never reaches the global parameters: the update skips a non-finite gradient.
-        let lossIsFinite = loss.total.isFinite && loss.valueLoss.isFinite && loss.policyLoss.isFinite
-        // Fused: the update also refreshes the local parameters and zeroes the gradients (see ParameterReplica).
-        let update = lossIsFinite ? replica.applyGradients(maxGradientNorm: configuration.maxGradientNorm)
-            : SharedParameters.Update(gradientNorm: .nan, generation: nil)
+        let lossIsFinite = total.isFinite && valueLoss.isFinite && policyLoss.isFinite
+        let update: SharedParameters.Update
+        var counted = true
+        if let synchronous {
+            // Every worker comes to every round (a non-finite share makes the mean non-finite: skipped).
+            if !lossIsFinite { network.gradients.pointer[0] = .nan }
+            guard let round = synchronous.contribute(network.gradients, to: replica.global,
+                                                     maxGradientNorm: configuration.maxGradientNorm,
+                                                     shouldStop: shouldStop) else {
+                network.discardRecording()
+                return false
+            }
+            update = round.update
+            counted = round.appliedHere
+        } else {
+            // Fused: the update also refreshes the local parameters and zeroes the gradients (see ParameterReplica).
+            update = lossIsFinite ? replica.applyGradients(maxGradientNorm: configuration.maxGradientNorm)
+                : SharedParameters.Update(gradientNorm: .nan, generation: nil)
+        }
         let gradientNorm = update.gradientNorm
         phases.optimizer += clock.lap()
         if gradientNorm.isFinite && update.generation == nil {
             // Finite but not applied: the global parameters are gone (a --distributed job stopping).
             network.discardRecording()
-            return
+            return false
         }
         if gradientNorm.isFinite {
-            statistics.addUpdate(valueLoss: loss.valueLoss, policyLoss: loss.policyLoss, entropy: loss.entropy,
-                                 gradientNorm: gradientNorm)
+            statistics.addUpdate(valueLoss: valueLoss, policyLoss: policyLoss, entropy: entropy,
+                                 gradientNorm: gradientNorm, counted: counted)
             consecutiveSkippedUpdates = 0
         } else {
-            statistics.addSkippedUpdate()
+            if counted { statistics.addSkippedUpdate() }
             consecutiveSkippedUpdates += 1
             reporter?.note("worker \(index): skipped an update with a non-finite loss or gradient (\(consecutiveSkippedUpdates) in a row)")
             if consecutiveSkippedUpdates >= Self.maxConsecutiveSkippedUpdates {
                 throw TrainingError.diverged("worker \(index) produced \(consecutiveSkippedUpdates) non-finite updates in a row; none reached the global parameters, so the last checkpoint is good. Try a lower --learning-rate or --max-grad-norm")
             }
         }
-
-        reportFinishedEpisodes(except: nil)
-        phases.other += clock.lap()
-        let framesPerStep = players.lazy.compactMap(\.environment).first?.framesPerStep ?? configuration.frameSkip
-        statistics.addRollout(frames: steps * framesPerStep, steps: steps, phases: phases)
-        phases = WorkerPhases()
+        return true
     }
 
     /// Reports the episodes that ended in this rollout (and their GIFs), but that of `excluded`.
@@ -447,6 +568,9 @@ private final class _EnvironmentPlayer {
 
     /// An episode ended after the steps recorded so far; its returns continue from `bootstrap`.
     func endSegment(bootstrap: Float) { segmentEnds.append(RolloutEnd(step: slots.count, bootstrap: bootstrap)) }
+
+    /// Where episodes ended in this rollout so far.
+    var ends: [RolloutEnd] { segmentEnds }
 
     /// Whether the rollout's last step so far ended an episode.
     var lastStepEndedEpisode: Bool { !slots.isEmpty && segmentEnds.last?.step == slots.count }

@@ -19,10 +19,15 @@ final class WorkerPool {
          reporter: WorkerReporter?, actionCount: Int, environmentOffset: Int = 0,
          makeEnvironment: @escaping (Int) throws -> Environment) {
         let environmentsPerWorker = configuration.envsPerWorker
+        let synchronous = configuration.algorithm.isSynchronous
+            ? SynchronousGradients(participants: configuration.workers, parameterCount: global.layout.totalCount) : nil
+        let learner = configuration.algorithm == .appo
+            ? APPOLearner(configuration: configuration, global: global, statistics: statistics, actionCount: actionCount) : nil
         for index in 0..<configuration.workers {
             done.enter()
             let worker = Worker(index: index, rank: rank, configuration: configuration, shared: global,
-                                statistics: statistics, reporter: reporter, actionCount: actionCount) { number in
+                                statistics: statistics, reporter: reporter, actionCount: actionCount,
+                                synchronous: synchronous, learner: learner) { number in
                 try makeEnvironment(environmentOffset + index * environmentsPerWorker + number)
             }
             let thread = Thread { [stop, failures, done] in
@@ -33,6 +38,19 @@ final class WorkerPool {
                 }
             }
             thread.name = "a3c-worker-\(index)"
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+        if let learner {
+            done.enter()
+            let thread = Thread { [stop, failures, done] in
+                defer { done.leave() }
+                do { try learner.run(shouldStop: { stop.isSet }) } catch {
+                    failures.withLockedValue { $0.append(error) }
+                    stop.set()
+                }
+            }
+            thread.name = "a3c-learner"
             thread.stackSize = 16 << 20
             thread.start()
         }

@@ -8,7 +8,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an A3C agent on a ViZDoom scenario.",
         discussion: """
-        Writes a run directory <logdir>/<scenario>__a3c__<seed>__<timestamp>/ with config.json, \
+        Writes a run directory <logdir>/<scenario>__<algorithm>__<seed>__<timestamp>/ with config.json, \
         TensorBoard event files, episodes.csv, GIFs and checkpoints. Ctrl-C (or SIGTERM, or SIGHUP \
         unless under nohup) stops the workers, saves a final checkpoint and closes every engine; a \
         second Ctrl-C exits at once.

@@ -7,6 +7,7 @@ extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 extension TrainingConfiguration.LearningRateSchedule: ExpressibleByArgument {}
 extension RewardShaping: ExpressibleByArgument {}
 extension ScreenView: ExpressibleByArgument {}
+extension TrainingAlgorithm: ExpressibleByArgument {}
 
 /// Every training hyperparameter as an option; shared by `a3c train` and `a3c bench train`.
 /// Options left out keep the defaults of `TrainingConfiguration` (the seed's), or, with
@@ -17,6 +18,24 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(help: "Scenario name (see `a3c scenarios`) or path of a .cfg file; a standard scenario's preset sets the actions, reward scale, frame skip, timeout and metrics, and for some the environments per worker, learning-rate schedule and entropy coefficient (see `a3c scenarios NAME`). (default: \(defaults.scenario))")
     var scenario: String?
+
+    @Option(help: "a3c (asynchronous workers, the seed's), a2c (their gradients averaged into one update a round), ppo (PPO's clipped loss over epochs x minibatches of each round), or appo (a learner thread learns with PPO's loss and V-trace while the workers play). ppo and appo start from Sample Factory's ViZDoom settings: 8 environments per worker, rollout 32, GAE lambda 0.95, gradient norm 4; a2c from 4 environments per worker and rollout 20; options given override them. (default: a3c)")
+    var algorithm: TrainingAlgorithm?
+
+    @Option(help: "PPO: passes over each round's rollouts. (default: \(defaults.ppo.epochs))")
+    var ppoEpochs: Int?
+
+    @Option(help: "PPO: minibatches per pass, each of whole sequences; must divide --envs-per-worker. (default: \(defaults.ppo.minibatches))")
+    var ppoMinibatches: Int?
+
+    @Option(help: "PPO/APPO: the policy ratio's clip range. (default: \(defaults.ppo.clip))")
+    var ppoClip: Float?
+
+    @Option(help: "PPO/APPO: how far the value may move from the recorded one before its loss stops pulling. (default: \(defaults.ppo.valueClip))")
+    var ppoValueClip: Float?
+
+    @Option(help: "APPO: rollouts of a policy more than this many learner updates old are dropped. (default: \(defaults.ppo.maxPolicyLag))")
+    var maxPolicyLag: Int?
 
     @Option(help: "The actions as button combinations: ';' between actions, '+' joins buttons, NOOP presses none, e.g. \"NOOP;TURN_LEFT;TURN_RIGHT;ATTACK;TURN_LEFT+ATTACK\". (default: the scenario's preset, see `a3c scenarios NAME`)")
     var actions: String?
@@ -115,7 +134,16 @@ struct TrainingOptions: ParsableArguments {
     /// `TrainingConfiguration.forScenario`), with every option the user gave applied. Throws for an
     /// unknown scenario or bad `--actions`, with a message naming the problem and the fix.
     func applied(to base: TrainingConfiguration? = nil) throws -> TrainingConfiguration {
-        var c = try base ?? TrainingConfiguration.forScenario(scenario ?? Self.defaults.scenario)
+        var c: TrainingConfiguration
+        if let base { c = base } else {
+            c = try TrainingConfiguration.forScenario(scenario ?? Self.defaults.scenario)
+            (algorithm ?? .a3c).applyDefaults(to: &c)
+        }
+        if let ppoEpochs { c.ppo.epochs = ppoEpochs }
+        if let ppoMinibatches { c.ppo.minibatches = ppoMinibatches }
+        if let ppoClip { c.ppo.clip = ppoClip }
+        if let ppoValueClip { c.ppo.valueClip = ppoValueClip }
+        if let maxPolicyLag { c.ppo.maxPolicyLag = maxPolicyLag }
         if let actions {
             c.actions = try ActionSet(parsing: actions, available: TrainingConfiguration.availableButtons(scenario: c.scenario),
                                       scenario: c.scenario)
@@ -156,6 +184,7 @@ struct TrainingOptions: ParsableArguments {
     var fixedByRun: [String] {
         var given: [String] = []
         if scenario != nil { given.append("--scenario") }
+        if algorithm != nil { given.append("--algorithm") }
         if actions != nil { given.append("--actions") }
         if skill != nil { given.append("--skill") }
         if rewardShaping != nil { given.append("--reward-shaping") }
