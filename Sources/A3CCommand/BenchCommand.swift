@@ -134,6 +134,7 @@ struct BenchTrainCommand: ParsableCommand {
     var json = false
 
     struct Result: Codable {
+        let algorithm: String
         let workers: Int
         let envsPerWorker: Int
         let seconds: Double
@@ -146,7 +147,7 @@ struct BenchTrainCommand: ParsableCommand {
         let costPerStep: [String: Double]
 
         enum CodingKeys: String, CodingKey {
-            case workers, seconds, ratio
+            case algorithm, workers, seconds, ratio
             case envsPerWorker = "envs_per_worker"
             case frameSkip = "frame_skip"
             case framesPerSecond = "frames_per_second"
@@ -238,7 +239,7 @@ struct BenchTrainCommand: ParsableCommand {
                 let costPerStep = ["engine": phases.engine, "acting": phases.acting, "learning": phases.learning,
                                    "optimizer": phases.optimizer, "sync": phases.sync, "other": phases.other,
                                    "total": phases.total].mapValues { $0 / steps * 1e6 }
-                let result = Result(workers: configuration.workers * ranks, envsPerWorker: configuration.envsPerWorker,
+                let result = Result(algorithm: configuration.algorithm.rawValue, workers: configuration.workers * ranks, envsPerWorker: configuration.envsPerWorker,
                                     seconds: elapsed, frameSkip: configuration.frameSkip, framesPerSecond: framesPerSecond,
                                     ceilingFramesPerSecond: ceiling.framesPerSecond,
                                     ratio: framesPerSecond / ceiling.framesPerSecond,
@@ -273,7 +274,8 @@ struct BenchTrainCommand: ParsableCommand {
         if json { try printJSON(result); return }
         if let from { print("bench train: from \(from)") }
         let job = ranks > 1 ? "\(ranks) ranks x \(configuration.workers) workers" : "\(configuration.workers) workers"
-        print(String(format: "bench train: %@, %@ x %d envs, frame skip %d, %.1f s each", configuration.scenario, job,
+        print(String(format: "bench train: %@, %@, %@ x %d envs, frame skip %d, %.1f s each", configuration.scenario,
+                     configuration.algorithm.rawValue, job,
                      configuration.envsPerWorker, configuration.frameSkip, seconds))
         print(String(format: "  env-only ceiling: %.0f frames/s (%.0f steps/s, %d engines)", result.ceilingFramesPerSecond,
                      result.ceilingFramesPerSecond / Double(configuration.frameSkip), result.workers))

@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress display and no per-worker notes; only the run's landmarks and the final summary.")
     var quiet = false
 
-    @Flag(help: "Train across the processes of `mpirun -np N` (and their hosts): every rank runs --workers workers; rank 0 holds the global parameters and the run directory. See the README, \"Across processes and hosts (MPI)\".")
+    @Flag(help: "Train across the processes of `mpirun -np N` (and their hosts): every rank runs --workers workers; rank 0 holds the global parameters and the run directory. --algorithm appo is the one to use across ranks (each rank has its own learner; A3C's workers grow stale across ranks). See the README, \"Across processes and hosts (MPI)\".")
     var distributed = false
 
     func validate() throws {
@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
                 runURL = outcome.runDirectory!
             } else {
                 let trainer = try makeTrainer(console: console)
-                console.line("training \(trainer.configuration.scenario) with \(trainer.configuration.workers) workers x \(trainer.configuration.envsPerWorker) environments, \(trainer.actionCount) actions, frame skip \(trainer.configuration.frameSkip)\(trainer.configuration.rolloutsCrossEpisodes ? ", rollouts across episode ends" : "")")
+                console.line("training \(trainer.configuration.scenario) (\(trainer.configuration.algorithm.rawValue)) with \(trainer.configuration.workers) workers x \(trainer.configuration.envsPerWorker) environments, \(trainer.actionCount) actions, frame skip \(trainer.configuration.frameSkip)\(trainer.configuration.rolloutsCrossEpisodes ? ", rollouts across episode ends" : "")")
                 if !quiet { trainer.progress = console.progress }
                 counters = try trainer.train(stopRequested: { signals.requested })
                 console.finishProgress()
