@@ -16,7 +16,8 @@
 //   _COpenMPI     system library: Debian's Open MPI (mpi.h, libmpi), through pkg-config's ompi-c
 //   _MPIShim      C API over mpi.h (its handles are macros Swift cannot import)
 //   MessagePassing  MPIWorld: ranks, byte and Float messages, probes, barrier, abort
-//   A3C           the algorithm: workers, rollouts, returns and advantages, the trainer
+//   Training      the trainer: workers and their engines, rollouts, A3C/A2C/PPO rounds and the APPO
+//                 learner, checkpoints, run directories and outputs
 //   A3CCommand    the `a3c` command-line tool
 import PackageDescription
 
@@ -78,12 +79,12 @@ let package = Package(
         .systemLibrary(name: "_COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "_MPIShim", dependencies: ["_COpenMPI"]),
         .target(name: "MessagePassing", dependencies: ["_MPIShim"], swiftSettings: v5),
-        .target(name: "A3C", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "MessagePassing"],
+        .target(name: "Training", dependencies: ["ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "MessagePassing"],
                 swiftSettings: v5),
         .executableTarget(
             name: "A3CCommand",
             dependencies: [
-                "A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "MessagePassing",
+                "Training", "ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -100,7 +101,7 @@ let package = Package(
         .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralCore", "GradientCheckSupport"], swiftSettings: v5),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TelemetryTestSupport"], swiftSettings: v5),
         .testTarget(name: "MessagePassingTests", dependencies: ["MessagePassing", "_MPIShim", "A3CTestSupport"], swiftSettings: v5),
-        .testTarget(name: "A3CTests", dependencies: ["A3C", "ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "A3CTestSupport",
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ThreadSafety", "ViZDoom", "NeuralCore", "Algorithms", "Telemetry", "A3CTestSupport",
                                                 "TelemetryTestSupport"],
                     swiftSettings: v5),
     ],

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import A3C
+import Training
 import Algorithms
 import NeuralCore
 import ThreadSafety

@@ -1,4 +1,4 @@
-import A3C
+import Training
 import ArgumentParser
 import Foundation
 

@@ -1,5 +1,5 @@
 // Algorithms: what an actor-critic learns from, beside the network it learns with (NeuralCore) and
-// the loops that play and update (the A3C module's workers). Each computation cites its paper's
+// the loops that play and update (the Training module's workers). Each computation cites its paper's
 // equation in its doc comment.
 //
 //   Returns.swift           RolloutEnd (terminal or time-limit ends, Pardo et al. 2018), n-step returns

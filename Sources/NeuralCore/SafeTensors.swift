@@ -6,7 +6,7 @@
 //   bytes 8+N..<end    the data section; offsets are relative to its start
 //
 // The encoder stores the CRC-32 (IEEE, as zlib) of the data section in __metadata__["a3c.crc32"]; the
-// reader verifies it when present. Files are written by whoever owns them (the A3C module's
+// reader verifies it when present. Files are written by whoever owns them (the Training module's
 // CheckpointStore, atomically, with Telemetry's AtomicFile): this file is the format only.
 //
 // The reader trusts nothing: header size capped (100 MB) and checked against the file size, JSON parsed by

@@ -1,5 +1,5 @@
 // Helpers shared by the test targets that run the `a3c` executable as a child process
-// (A3CTests, ViZDoomTests): finding it next to the test bundle, running it, polling.
+// (TrainingTests, ViZDoomTests): finding it next to the test bundle, running it, polling.
 import Foundation
 
 public struct TestSupportError: Error, CustomStringConvertible {

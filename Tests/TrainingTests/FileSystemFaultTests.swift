@@ -3,7 +3,7 @@ import Telemetry
 import TelemetryTestSupport
 import Testing
 import A3CTestSupport
-@testable import A3C
+@testable import Training
 
 /// Runs a shell script with bash; returns its exit status and combined output.
 private func runScript(_ script: String, environment: [String: String], timeout: Double = 240) throws -> (status: Int32, output: String) {

@@ -2,7 +2,7 @@ import A3CTestSupport
 import Foundation
 import Testing
 import ViZDoom
-@testable import A3C
+@testable import Training
 
 @Suite("Scenario presets")
 struct ScenarioPresetTests {

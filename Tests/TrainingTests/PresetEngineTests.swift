@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import A3CTestSupport
 import ViZDoom
-@testable import A3C
+@testable import Training
 
 
 /// The product's own game for a preset scenario: `TrainingConfiguration.forScenario` and

@@ -1,7 +1,7 @@
 import Foundation
 import A3CTestSupport
 import Testing
-@testable import A3C
+@testable import Training
 
 @Suite("a3c report")
 struct ReportCommandTests {

@@ -2,7 +2,7 @@ import Foundation
 import Algorithms
 import NeuralCore
 import Testing
-@testable import A3C
+@testable import Training
 
 @Suite("A2C, PPO and APPO")
 struct TrainingAlgorithmTests {

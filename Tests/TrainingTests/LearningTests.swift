@@ -1,7 +1,7 @@
 import Foundation
 import NeuralCore
 import Testing
-@testable import A3C
+@testable import Training
 
 /// A tiny environment for testing the algorithm fast: each step shows a bright bar on the left or
 /// the right half of the frame (chosen by a seeded generator); action 0 = "left", 1 = "right".

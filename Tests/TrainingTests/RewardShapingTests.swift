@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import Telemetry
 import ViZDoom
-@testable import A3C
+@testable import Training
 
 /// The side-bar task with a shaping bonus of 0.5 every step.
 private final class ShapedSideBar: Environment {

@@ -4,7 +4,7 @@ import FoundationXML
 #endif
 import Telemetry
 import Testing
-@testable import A3C
+@testable import Training
 
 @Suite("Learning curves")
 struct LearningCurvesTests {

@@ -3,7 +3,7 @@ import NeuralCore
 import Testing
 import ThreadSafety
 import ViZDoom
-@testable import A3C
+@testable import Training
 
 /// An environment whose rewards are NaN: every update it produces is non-finite.
 private final class PoisonedEnvironment: Environment {

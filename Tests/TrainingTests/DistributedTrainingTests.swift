@@ -9,7 +9,7 @@ import TelemetryTestSupport
 import Testing
 import ViZDoom
 import A3CTestSupport
-@testable import A3C
+@testable import Training
 
 /// The run directory under `logdir`, or nil while there is none (a poll must not record an issue,
 /// as `#require` would when rank 0 has made the log directory but not yet the run's).

@@ -1,6 +1,6 @@
 import Testing
 import ViZDoom
-@testable import A3C
+@testable import Training
 
 private let killCount = GameVariable(name: "KILLCOUNT")!
 

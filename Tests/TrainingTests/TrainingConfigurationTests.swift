@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import A3C
+@testable import Training
 
 @Suite("Training configuration")
 struct TrainingConfigurationTests {

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 import ViZDoom
 import A3CTestSupport
-@testable import A3C
+@testable import Training
 
 @Suite("Custom scenarios", .serialized)
 struct CustomScenarioTests {

@@ -2,7 +2,7 @@ import Foundation
 import Telemetry
 import Testing
 import A3CTestSupport
-@testable import A3C
+@testable import Training
 
 @Suite("Malformed files")
 struct MalformedInputTests {

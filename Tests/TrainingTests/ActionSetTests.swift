@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ViZDoom
-@testable import A3C
+@testable import Training
 
 private func button(_ name: String) -> Button { Button(name: name)! }
 private let turnLeft = button("TURN_LEFT"), turnRight = button("TURN_RIGHT"), attack = button("ATTACK")
