@@ -60,6 +60,13 @@ public protocol WorkerReporter: AnyObject {
 /// them share one parameter sync, one batched forward per step, one backward pass and one update.
 /// With E = 1 this is the seed's worker. Workers stay asynchronous with each other, as in A3C.
 ///
+/// The other algorithms (`TrainingAlgorithm`) play the same way, their rollouts always across episode
+/// ends, and change only the step after the rollout: A2C sends the gradient to the round
+/// (`SynchronousGradients`) instead of applying it alone; PPO keeps the rollout whole
+/// (`RecordedRollout`) and learns it in epochs x minibatches replayed with the current parameters
+/// (`RolloutReplay`), one round per minibatch; APPO hands it to the learner thread (`APPOLearner`)
+/// and plays the next one at once.
+///
 /// Everything a step touches is allocated up front: the frames, the rollout's rewards, values,
 /// returns and advantages, and the network's activations.
 public final class Worker {

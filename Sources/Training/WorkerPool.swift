@@ -2,7 +2,7 @@ import Foundation
 import NeuralCore
 import ThreadSafety
 
-/// A3C's worker threads: one long-lived `Thread` per worker (the engines a worker spawns are tied to
+/// The workers' threads (and APPO's learner thread): one long-lived `Thread` per worker (the engines a worker spawns are tied to
 /// the life of its thread), a stop flag they all watch, and the errors that ended any of them.
 /// The trainer owns one; so does every rank of a `--distributed` job.
 final class WorkerPool {
@@ -24,36 +24,30 @@ final class WorkerPool {
         let learner = configuration.algorithm == .appo
             ? APPOLearner(configuration: configuration, global: global, statistics: statistics, actionCount: actionCount) : nil
         for index in 0..<configuration.workers {
-            done.enter()
             let worker = Worker(index: index, rank: rank, configuration: configuration, shared: global,
                                 statistics: statistics, reporter: reporter, actionCount: actionCount,
                                 synchronous: synchronous, learner: learner) { number in
                 try makeEnvironment(environmentOffset + index * environmentsPerWorker + number)
             }
-            let thread = Thread { [stop, failures, done] in
-                defer { done.leave() }
-                do { try worker.run(shouldStop: { stop.isSet }) } catch {
-                    failures.withLockedValue { $0.append(error) }
-                    stop.set()
-                }
-            }
-            thread.name = "a3c-worker-\(index)"
-            thread.stackSize = 16 << 20
-            thread.start()
+            start(name: "a3c-worker-\(index)") { try worker.run(shouldStop: $0) }
         }
-        if let learner {
-            done.enter()
-            let thread = Thread { [stop, failures, done] in
-                defer { done.leave() }
-                do { try learner.run(shouldStop: { stop.isSet }) } catch {
-                    failures.withLockedValue { $0.append(error) }
-                    stop.set()
-                }
+        if let learner { start(name: "a3c-learner") { try learner.run(shouldStop: $0) } }
+    }
+
+    /// Starts a long-lived thread running `body` until the pool's stop flag is set; an error it
+    /// throws is kept and stops every other thread of the pool.
+    private func start(name: String, _ body: @escaping (() -> Bool) throws -> Void) {
+        done.enter()
+        let thread = Thread { [stop, failures, done] in
+            defer { done.leave() }
+            do { try body({ stop.isSet }) } catch {
+                failures.withLockedValue { $0.append(error) }
+                stop.set()
             }
-            thread.name = "a3c-learner"
-            thread.stackSize = 16 << 20
-            thread.start()
         }
+        thread.name = name
+        thread.stackSize = 16 << 20
+        thread.start()
     }
 
     /// Waits up to `seconds` for every worker to end; true if they all have.
