@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress display and no per-worker notes; only the run's landmarks and the final summary.")
     var quiet = false
 
-    @Flag(help: "Train across the processes of `mpirun -np N` (and their hosts): every rank runs --workers workers; rank 0 holds the global parameters and the run directory. --algorithm appo is the one to use across ranks (each rank has its own learner; A3C's workers grow stale across ranks). See the README, \"Across processes and hosts (MPI)\".")
+    @Flag(help: "Train across the processes of `mpirun -np N` (and their hosts): every rank runs --workers workers; rank 0 holds the global parameters and the run directory. --algorithm appo runs a learner on every rank, each applying to rank 0's parameters (its gain over A3C across ranks is not measured yet). See the README, \"Across processes and hosts (MPI)\".")
     var distributed = false
 
     func validate() throws {
