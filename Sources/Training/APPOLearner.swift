@@ -85,14 +85,10 @@ final class APPOLearner {
             let lag = version - rollout.policyVersion
             guard lag <= configuration.ppo.maxPolicyLag else { continue }
             statistics.addPolicyLag(lag)
-            let perMinibatch = rollout.environmentCount / configuration.ppo.minibatches
-            for _ in 0..<configuration.ppo.epochs {
-                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
-                for k in 0..<configuration.ppo.minibatches {
-                    if shouldStop() { return }
-                    rows.removeAll(keepingCapacity: true)
-                    rows.append(contentsOf: order[k * perMinibatch..<(k + 1) * perMinibatch])
-                    rows.sort()
+            let goOn = try RolloutReplay.forEachMinibatch(sequenceCount: rollout.environmentCount, epochs: configuration.ppo.epochs,
+                                                          minibatches: configuration.ppo.minibatches, random: &random,
+                                                          order: &order, rows: &rows) { rows in
+                    if shouldStop() { return false }
                     replica.synchronize()
                     replica.zeroGradients()
                     let terms = replay.learn(rollout, rows: rows, targets: .vTrace(gamma: configuration.gamma),
@@ -100,7 +96,7 @@ final class APPOLearner {
                     let finite = terms.total.isFinite && terms.valueLoss.isFinite && terms.policyLoss.isFinite
                     let update = finite ? replica.applyGradients(maxGradientNorm: configuration.maxGradientNorm)
                         : SharedParameters.Update(gradientNorm: .nan, generation: nil)
-                    if update.gradientNorm.isFinite && update.generation == nil { return }  // the global parameters are gone
+                    if update.gradientNorm.isFinite && update.generation == nil { return false }  // the global parameters are gone
                     if update.gradientNorm.isFinite {
                         updates.withLockedValue { $0 += 1 }
                         statistics.addUpdate(valueLoss: terms.valueLoss, policyLoss: terms.policyLoss, entropy: terms.entropy,
@@ -114,8 +110,9 @@ final class APPOLearner {
                             throw TrainingError.diverged("the APPO learner produced \(consecutiveSkipped) non-finite updates in a row; none reached the global parameters, so the last checkpoint is good. Try a lower --learning-rate or --max-grad-norm")
                         }
                     }
-                }
+                    return true
             }
+            if !goOn { return }
         }
     }
 

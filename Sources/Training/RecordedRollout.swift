@@ -23,7 +23,8 @@ final class RecordedRollout {
     var ends: [[RolloutEnd]]
     /// (E) V(s_T) of each environment's last state (0 where its last step ended an episode).
     var bootstraps: [Float]
-    /// (E, T) value targets and advantages, computed by `computeGAE` (PPO) or the learner (APPO).
+    /// (E, T) value targets and advantages from `computeGAE` (PPO; APPO's V-trace targets are computed
+    /// per minibatch by `RolloutReplay`).
     var returns: [Float], advantages: [Float]
     /// APPO: how many learner updates the playing policy had seen (the policy lag is measured against it).
     var policyVersion = 0
@@ -203,6 +204,28 @@ final class RolloutReplay {
                 advantages[step * m + j] = sequenceAdvantages[step]
             }
         }
+    }
+
+    /// `epochs` passes over the sequences 0..<`sequenceCount`, each shuffled (with `random`) into
+    /// `minibatches` equal minibatches of increasing sequence numbers, `body` called with each (PPO's
+    /// and APPO's loop); stops early when `body` returns false. `order` and `rows` are the caller's
+    /// scratch (no allocation per minibatch).
+    static func forEachMinibatch(sequenceCount: Int, epochs: Int, minibatches: Int, random: inout Xoshiro256StarStar,
+                                 order: inout [Int], rows: inout [Int], _ body: ([Int]) throws -> Bool) rethrows -> Bool {
+        let perMinibatch = sequenceCount / minibatches
+        if order.count != sequenceCount { order = Array(0..<sequenceCount) }
+        for _ in 0..<epochs {
+            for i in stride(from: sequenceCount - 1, to: 0, by: -1) {  // Fisher-Yates
+                order.swapAt(i, Int(random.next() % UInt64(i + 1)))
+            }
+            for k in 0..<minibatches {
+                rows.removeAll(keepingCapacity: true)
+                rows.append(contentsOf: order[k * perMinibatch..<(k + 1) * perMinibatch])
+                rows.sort()
+                guard try body(rows) else { return false }
+            }
+        }
+        return true
     }
 
     /// x = (x - mean) / (std + 1e-8), the normalisation of CleanRL's `norm_adv`.

@@ -27,9 +27,8 @@ public enum TrainingAlgorithm: String, Codable, Sendable, CaseIterable {
     /// implementations people compare with, adapted to this trainer's 2-core budget (each source is
     /// named at its line; the measurements behind the choices are in docs/algorithms.md).
     public func applyDefaults(to c: inout TrainingConfiguration) {
-        guard self != .a3c else { return }
         c.algorithm = self
-        c.rolloutsCrossEpisodes = true
+        c.rolloutsCrossEpisodes = rolloutsCrossEpisodes || c.rolloutsCrossEpisodes
         switch self {
         case .a3c: return
         case .a2c:

@@ -358,7 +358,8 @@ public final class Worker {
         }
         if let recording {
             for (number, player) in players.enumerated() {
-                recording.ends[number] = player.ends
+                recording.ends[number].removeAll(keepingCapacity: true)  // (no copy-on-write of the player's array)
+                recording.ends[number].append(contentsOf: player.ends)
                 recording.bootstraps[number] = player.lastStepEndedEpisode ? 0 : player.bootstrap
             }
         }
@@ -411,27 +412,20 @@ public final class Worker {
     private func learnPPO(clock: inout PhaseClock, shouldStop: () -> Bool) throws -> Bool {
         let recording = recording!, replay = replay!
         recording.computeGAE(gamma: configuration.gamma, lambda: configuration.gaeLambda)
-        let perMinibatch = environmentCount / configuration.ppo.minibatches
         let lossCoefficients = configuration.ppo.lossCoefficients(configuration)
-        for _ in 0..<configuration.ppo.epochs {
-            for i in stride(from: environmentCount - 1, to: 0, by: -1) {  // Fisher-Yates
-                sequenceOrder.swapAt(i, Int(random.next() % UInt64(i + 1)))
-            }
-            for k in 0..<configuration.ppo.minibatches {
-                minibatchRows.removeAll(keepingCapacity: true)
-                minibatchRows.append(contentsOf: sequenceOrder[k * perMinibatch..<(k + 1) * perMinibatch])
-                minibatchRows.sort()
-                replica.synchronize()
-                phases.sync += clock.lap()
-                replica.zeroGradients()
-                let terms = replay.learn(recording, rows: minibatchRows, targets: .recorded, coefficients: lossCoefficients)
-                phases.learning += clock.lap()
-                guard try applyUpdate(valueLoss: terms.valueLoss, policyLoss: terms.policyLoss, entropy: terms.entropy,
-                                      total: terms.total, clock: &clock, shouldStop: shouldStop) else { return false }
-                statistics.addPPODiagnostics(clipFraction: terms.clipFraction, approximateKL: terms.approximateKL)
-            }
+        return try RolloutReplay.forEachMinibatch(sequenceCount: environmentCount, epochs: configuration.ppo.epochs,
+                                                  minibatches: configuration.ppo.minibatches, random: &random,
+                                                  order: &sequenceOrder, rows: &minibatchRows) { rows in
+            replica.synchronize()
+            phases.sync += clock.lap()
+            replica.zeroGradients()
+            let terms = replay.learn(recording, rows: rows, targets: .recorded, coefficients: lossCoefficients)
+            phases.learning += clock.lap()
+            guard try applyUpdate(valueLoss: terms.valueLoss, policyLoss: terms.policyLoss, entropy: terms.entropy,
+                                  total: terms.total, clock: &clock, shouldStop: shouldStop) else { return false }
+            statistics.addPPODiagnostics(clipFraction: terms.clipFraction, approximateKL: terms.approximateKL)
+            return true
         }
-        return true
     }
 
     /// Applies the network's gradients (A3C: to the global parameters; A2C, PPO: with the round's),
